@@ -1,0 +1,84 @@
+"""The Jupyter server extension: settings, workspace service lifecycle, handlers."""
+
+from __future__ import annotations
+
+import os
+
+from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, Unicode, default
+
+from .metrics import MetricHistoryCache
+from .proxy import close_proxy_client
+from .routes import build_handlers
+from .workspaces.registry import WorkspaceManager
+
+
+class AmlExtension(ExtensionApp):
+    """MLflow experiment tracking for JupyterLab: workspaces, REST API and passthrough."""
+
+    name = "jupyterlab_aml"
+    load_other_extensions = True
+
+    workspaces_file = Unicode(
+        config=True,
+        help="JSON file holding workspace definitions (secrets go to a 0600 sibling file). "
+        "Env: JUPYTERLAB_AML_WORKSPACES_FILE.",
+    )
+    local_store_dir = Unicode(
+        config=True,
+        help="Directory of the embedded MLflow store (mlflow.db and artifacts/). "
+        "Env: JUPYTERLAB_AML_LOCAL_STORE.",
+    )
+    local_autostart = Bool(
+        True,
+        config=True,
+        help="Start the embedded MLflow server with Jupyter. When False it starts on first use "
+        "(saves about 250 MB for users who only track to remote workspaces).",
+    )
+    poll_interval = Float(
+        10.0, config=True, help="Seconds between polls of runs not logged through this server."
+    )
+    max_points = Int(
+        1000, config=True, help="Default number of points a metric history is sampled down to."
+    )
+    history_cache_points = Int(
+        5_000_000,
+        config=True,
+        help="Metric points kept in memory across cached histories (about 24 bytes each).",
+    )
+
+    @default("workspaces_file")
+    def _default_workspaces_file(self) -> str:
+        return os.environ.get("JUPYTERLAB_AML_WORKSPACES_FILE") or os.path.join(
+            jupyter_config_dir(), "jupyterlab_aml", "workspaces.json"
+        )
+
+    @default("local_store_dir")
+    def _default_local_store_dir(self) -> str:
+        return os.environ.get("JUPYTERLAB_AML_LOCAL_STORE") or os.path.join(
+            jupyter_data_dir(), "jupyterlab_aml", "local"
+        )
+
+    def initialize_settings(self) -> None:
+        """Create the workspace service; it starts once the event loop runs."""
+        self.manager = WorkspaceManager(
+            workspaces_file=self.workspaces_file,
+            local_store_dir=self.local_store_dir,
+            history_cache=MetricHistoryCache(max_points=self.history_cache_points),
+            local_autostart=self.local_autostart,
+        )
+        self.settings["jupyterlab_aml"] = {"manager": self.manager, "app": self}
+
+    def initialize_handlers(self) -> None:
+        """Register the REST API and the MLflow passthrough under ``{base_url}aml/``."""
+        self.handlers.extend(build_handlers())
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        """Start workspaces in the background: Lab never waits for MLflow."""
+        await self.manager.start()
+
+    async def stop_extension(self) -> None:
+        """Stop workspaces and the embedded server with the Jupyter server."""
+        await self.manager.stop()
+        await close_proxy_client(self.settings)

@@ -1,0 +1,379 @@
+"""Metric history: MLflow's JSON to arrays, min/max-keeping downsampling, and a bounded cache.
+
+Non-finite values: NaN and ±Inf go out as ``null`` in ``points`` and as "NaN"/"Infinity"/
+"-Infinity" in ``min``/``max``/``last``. ±Inf are ordinary extremes (+Inf can be the max, -Inf the
+min); NaN is ignored by min/max. MLflow's SQL stores cannot hold ±Inf and keep ±DBL_MAX instead,
+so ±DBL_MAX read back from any source is taken as the ±Inf that was logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import BadRequest, NotFound, UpstreamError
+from .models import wire_float
+
+GET_HISTORY = "api/2.0/mlflow/metrics/get-history"
+# Fastest measured against `mlflow server` on sqlite: every page re-sorts the whole history
+# (OFFSET paging), so fewer pages win; see the module's tests and the bench notes.
+DEFAULT_PAGE_SIZE = 100_000
+# A server that refuses our page size gets MLflow's own client page size instead.
+FALLBACK_PAGE_SIZE = 25_000
+# First, last, min and max of the one bucket that a tiny budget allows.
+MIN_MAX_POINTS = 4
+
+_DOUBLE_MAX = float(np.finfo(np.float64).max)
+
+Call = Callable[..., Awaitable[dict[str, Any]]]
+SeriesKey = tuple[str, str, str]
+
+
+@dataclass(eq=False)
+class MetricPoints:
+    """One metric's history as parallel arrays, sorted by step, timestamp, then value."""
+
+    steps: np.ndarray
+    timestamps: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.steps = np.ascontiguousarray(self.steps, dtype=np.int64)
+        self.timestamps = np.ascontiguousarray(self.timestamps, dtype=np.int64)
+        self.values = np.ascontiguousarray(self.values, dtype=np.float64)
+        if not len(self.steps) == len(self.timestamps) == len(self.values):
+            raise ValueError("steps, timestamps and values differ in length")
+        stored_inf = np.abs(self.values) == _DOUBLE_MAX
+        if stored_inf.any():
+            self.values = np.where(stored_inf, np.copysign(np.inf, self.values), self.values)
+        if not _is_sorted(self.steps, self.timestamps, self.values):
+            # Value as last key makes the order independent of the source (REST pages come
+            # ordered by timestamp, sqlite by step); NaN sorts last.
+            order = np.lexsort((self.values, self.timestamps, self.steps))
+            self.steps = self.steps[order]
+            self.timestamps = self.timestamps[order]
+            self.values = self.values[order]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @classmethod
+    def from_mlflow(cls, metrics: list[dict[str, Any]]) -> MetricPoints:
+        """Build from MLflow REST metrics (``{"key", "value", "timestamp", "step"}``)."""
+        # numpy parses "NaN"/"Infinity"/"-Infinity" and int strings (proto int64) itself;
+        # missing fields take their proto defaults.
+        return cls(
+            np.array([m.get("step", 0) for m in metrics], dtype=np.int64),
+            np.array([m.get("timestamp", 0) for m in metrics], dtype=np.int64),
+            np.array([m.get("value", 0.0) for m in metrics], dtype=np.float64),
+        )
+
+    @classmethod
+    def concat(cls, parts: Iterable[MetricPoints]) -> MetricPoints:
+        """Join histories (for example REST pages) into one sorted history."""
+        parts = list(parts)
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls(np.empty(0), np.empty(0), np.empty(0))
+        return cls(
+            np.concatenate([p.steps for p in parts]),
+            np.concatenate([p.timestamps for p in parts]),
+            np.concatenate([p.values for p in parts]),
+        )
+
+
+def _is_sorted(steps: np.ndarray, timestamps: np.ndarray, values: np.ndarray) -> bool:
+    if len(steps) < 2:
+        return True
+    step_diff, time_diff = np.diff(steps), np.diff(timestamps)
+    value_ok = np.isnan(values[1:]) | (values[1:] >= values[:-1])
+    time_ok = (time_diff > 0) | ((time_diff == 0) & value_ok)
+    return bool(np.all((step_diff > 0) | ((step_diff == 0) & time_ok)))
+
+
+def select_indices(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Sorted indices of at most ``max_points`` values, keeping every bucket's extremes.
+
+    Buckets hold equal counts of points. Each gives its first, last, min and max (M4), and its
+    first NaN when the budget allows, since a NaN usually marks a diverged run. The global first,
+    last, min and max are always among them.
+    """
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    nan = np.isnan(values)
+    nan_positions = np.flatnonzero(nan)
+    buckets, keep_nan = _bucket_count(n, max_points, nan_positions)
+    starts = (np.arange(buckets, dtype=np.int64) * n) // buckets
+    ends = np.append(starts[1:], n)
+    sizes = ends - starts
+    # fmin/fmax skip NaN; a bucket of NaN only gives NaN and so matches no value below.
+    mins = np.fmin.reduceat(values, starts)
+    maxs = np.fmax.reduceat(values, starts)
+    chosen = [
+        starts,
+        ends - 1,
+        _first_in_buckets(np.flatnonzero(values == np.repeat(mins, sizes)), starts, ends),
+        _first_in_buckets(np.flatnonzero(values == np.repeat(maxs, sizes)), starts, ends),
+    ]
+    if keep_nan:
+        chosen.append(_first_in_buckets(nan_positions, starts, ends))
+    if len(nan_positions) < n:
+        # Already some bucket's min and max; listed so the guarantee does not rest on ties.
+        finite = values[~nan]
+        chosen.append(np.flatnonzero(~nan)[[np.argmin(finite), np.argmax(finite)]])
+    return np.unique(np.concatenate(chosen))
+
+
+def _bucket_count(n: int, max_points: int, nan_positions: np.ndarray) -> tuple[int, bool]:
+    """Most buckets whose 4 points (5 where a NaN falls) fit ``max_points``."""
+    buckets = max(1, max_points // 4)
+    if not len(nan_positions):
+        return buckets, False
+    floor = max(1, max_points // 5)
+    while True:
+        starts = (np.arange(buckets, dtype=np.int64) * n) // buckets
+        ends = np.append(starts[1:], n)
+        nan_buckets = len(_first_in_buckets(nan_positions, starts, ends))
+        if 4 * buckets + nan_buckets <= max_points:
+            return buckets, True
+        if buckets <= floor:
+            return buckets, 5 * buckets <= max_points
+        buckets = max(floor, min(buckets - 1, (max_points - nan_buckets) // 4))
+
+
+def _first_in_buckets(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each bucket holding any of the sorted ``positions``, the first of them."""
+    if not len(positions):
+        return positions
+    at = np.searchsorted(positions, starts)
+    first = positions[np.minimum(at, len(positions) - 1)]
+    return first[(at < len(positions)) & (first < ends)]
+
+
+def history_response(
+    points: MetricPoints,
+    *,
+    key: str,
+    run_id: str,
+    max_points: int,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> dict[str, Any]:
+    """The ``runs/{run_id}/metrics/{key}`` body for ``points`` in ``[start_step, end_step]``.
+
+    Statistics (``total_points``, ``min``, ``max``, ``last``) cover the requested step range.
+    An empty history means the key is unknown (404); an empty range is a valid, empty answer.
+    """
+    if not len(points):
+        raise NotFound(f"run {run_id} has no metric {key!r}")
+    if max_points < MIN_MAX_POINTS:
+        raise BadRequest(f"max_points must be at least {MIN_MAX_POINTS}")
+    if start_step is not None and end_step is not None and start_step > end_step:
+        raise BadRequest("start_step is after end_step")
+    lo = 0 if start_step is None else int(np.searchsorted(points.steps, start_step, "left"))
+    hi = len(points) if end_step is None else int(np.searchsorted(points.steps, end_step, "right"))
+    steps = points.steps[lo:hi]
+    timestamps = points.timestamps[lo:hi]
+    values = points.values[lo:hi]
+    total = len(values)
+    picked = select_indices(values, max_points)
+    body: dict[str, Any] = {
+        "key": key,
+        "run_id": run_id,
+        "total_points": total,
+        "sampled": len(picked) < total,
+        "min": None,
+        "max": None,
+        "last": None,
+        "points": _wire_points(steps[picked], timestamps[picked], values[picked]),
+    }
+    if total:
+        body["last"] = {
+            "step": int(steps[-1]),
+            "timestamp": int(timestamps[-1]),
+            "value": wire_float(float(values[-1])),
+        }
+        # fmin/fmax skip NaN; the first point equal to the extreme names its step.
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)
+        if not math.isnan(low):
+            body["min"] = {"step": int(steps[np.argmax(values == low)]), "value": wire_float(low)}
+            body["max"] = {"step": int(steps[np.argmax(values == high)]), "value": wire_float(high)}
+    return body
+
+
+def _wire_points(steps: np.ndarray, timestamps: np.ndarray, values: np.ndarray) -> list[list]:
+    """``[[step, timestamp, value|null], ...]``: non-finite values become ``null``."""
+    wire_values = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        wire_values[i] = None
+    return [list(p) for p in zip(steps.tolist(), timestamps.tolist(), wire_values, strict=True)]
+
+
+async def fetch_history_paged(
+    call: Call, run_id: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
+) -> MetricPoints:
+    """A metric's full history through the public ``get-history`` route, page by page."""
+    parts: list[MetricPoints] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"run_id": run_id, "metric_key": key, "max_results": page_size}
+        if token:
+            params["page_token"] = token
+        try:
+            page = await call("GET", GET_HISTORY, params=params)
+        except BadRequest:
+            # Servers other than MLflow's own may cap max_results lower; retry once, smaller.
+            if token or page_size <= FALLBACK_PAGE_SIZE:
+                raise
+            page_size = FALLBACK_PAGE_SIZE
+            continue
+        parts.append(MetricPoints.from_mlflow(page.get("metrics", [])))
+        next_token = page.get("next_page_token") or None
+        if next_token is not None and next_token == token:
+            raise UpstreamError(f"get-history for {key!r} returned the same page token twice")
+        if next_token is None:
+            return MetricPoints.concat(parts)
+        token = next_token
+
+
+@dataclass
+class _Series:
+    version: Hashable
+    points: MetricPoints
+
+
+class MetricHistoryCache:
+    """Histories per (workspace, run, key) within a bound on points held, plus built responses.
+
+    ``version`` is None for a finished run (kept until evicted or invalidated) or a fingerprint
+    of a running run's latest entry: a different version loads again. Concurrent callers for
+    one history share one load; a load that fails is not kept. Returned dicts are shared:
+    treat them as read-only.
+    """
+
+    def __init__(self, max_points: int = 5_000_000, max_response_points: int = 250_000):
+        self.max_points = max_points
+        self.max_response_points = max_response_points
+        self._series: OrderedDict[SeriesKey, _Series] = OrderedDict()
+        self._held = 0
+        self._loads: dict[tuple[SeriesKey, Hashable], asyncio.Future[MetricPoints]] = {}
+        self._responses: OrderedDict[tuple, tuple[dict[str, Any], int]] = OrderedDict()
+        self._response_held = 0
+
+    @property
+    def held_points(self) -> int:
+        """Points held in cached histories."""
+        return self._held
+
+    async def points(
+        self,
+        workspace: str,
+        run_id: str,
+        key: str,
+        *,
+        version: Hashable,
+        load: Callable[[], Awaitable[MetricPoints]],
+    ) -> MetricPoints:
+        """The history, from the cache when its version matches, else loaded once for all."""
+        series_key = (workspace, run_id, key)
+        cached = self._series.get(series_key)
+        if cached is not None and cached.version == version:
+            self._series.move_to_end(series_key)
+            return cached.points
+        load_key = (series_key, version)
+        task = self._loads.get(load_key)
+        if task is None:
+            task = asyncio.ensure_future(load())
+            self._loads[load_key] = task
+            # Registered first, so it stores the result before any waiter resumes.
+            task.add_done_callback(lambda done: self._loaded(load_key, done))
+        # Shielded: a caller that goes away must not cancel the load others wait for.
+        return await asyncio.shield(task)
+
+    async def response(
+        self,
+        workspace: str,
+        run_id: str,
+        key: str,
+        *,
+        version: Hashable,
+        load: Callable[[], Awaitable[MetricPoints]],
+        max_points: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``history_response`` body, rebuilt only when the history or request changes."""
+        response_key = (workspace, run_id, key, version, max_points, start_step, end_step)
+        hit = self._responses.get(response_key)
+        if hit is not None:
+            self._responses.move_to_end(response_key)
+            return hit[0]
+        points = await self.points(workspace, run_id, key, version=version, load=load)
+        body = history_response(
+            points,
+            key=key,
+            run_id=run_id,
+            max_points=max_points,
+            start_step=start_step,
+            end_step=end_step,
+        )
+        cached = self._series.get((workspace, run_id, key))
+        # Only answers built from the history now held are kept: not one invalidated meanwhile.
+        if cached is not None and cached.points is points and cached.version == version:
+            self._keep_response(response_key, body)
+        return body
+
+    def invalidate(self, workspace: str, run_id: str, key: str | None = None) -> None:
+        """Forget a run's histories (one key, or all), their answers and loads in flight."""
+
+        def matches(series_key: SeriesKey) -> bool:
+            return series_key[:2] == (workspace, run_id) and key in (None, series_key[2])
+
+        for series_key in [k for k in self._series if matches(k)]:
+            self._held -= len(self._series.pop(series_key).points)
+        # A load already running may predate the new data: later callers start a fresh one.
+        for load_key in [k for k in self._loads if matches(k[0])]:
+            del self._loads[load_key]
+        for response_key in [k for k in self._responses if matches(k[:3])]:
+            self._response_held -= self._responses.pop(response_key)[1]
+
+    def _loaded(self, load_key: tuple[SeriesKey, Hashable], task: asyncio.Future) -> None:
+        # Retrieving the error also keeps asyncio quiet when every waiter has gone.
+        error = None if task.cancelled() else task.exception()
+        if self._loads.get(load_key) is not task:
+            return  # invalidated while loading: the result may predate the new data
+        del self._loads[load_key]
+        if not task.cancelled() and error is None:
+            self._store(load_key[0], load_key[1], task.result())
+
+    def _store(self, series_key: SeriesKey, version: Hashable, points: MetricPoints) -> None:
+        # Empty means an unknown key (it may appear later); a history over the bound alone
+        # would evict everything else for one answer.
+        if not len(points) or len(points) > self.max_points:
+            return
+        old = self._series.pop(series_key, None)
+        if old is not None:
+            self._held -= len(old.points)
+        self._series[series_key] = _Series(version, points)
+        self._held += len(points)
+        while self._held > self.max_points:
+            _, evicted = self._series.popitem(last=False)
+            self._held -= len(evicted.points)
+
+    def _keep_response(self, response_key: tuple, body: dict[str, Any]) -> None:
+        weight = len(body["points"]) + 1
+        if weight > self.max_response_points:
+            return
+        self._responses[response_key] = (body, weight)
+        self._response_held += weight
+        while self._response_held > self.max_response_points:
+            _, (_, dropped) = self._responses.popitem(last=False)
+            self._response_held -= dropped

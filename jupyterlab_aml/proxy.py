@@ -1,0 +1,245 @@
+"""The MLflow passthrough ``{base}aml/mlflow/{ws}/{path}``: kernels and the MLflow UI use it.
+
+It forwards only to configured workspaces (the upstream host comes from the workspace, never
+from the request), only MLflow's own paths, and replaces the caller's credentials with the
+workspace's. Bodies stream both ways, so artifact uploads and downloads never sit in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .errors import BadRequest, NotFound, NotReady, UpstreamError, UpstreamTimeout
+from .handlers_base import AmlHandler
+from .workspaces.base import Workspace
+
+# MLflow REST and artifact routes, for every kind.
+_API_PREFIXES = ("api/", "ajax-api/", "get-artifact", "model-versions/get-artifact")
+# Hop-by-hop headers (RFC 9110 7.6.1) plus what identifies the caller to Jupyter: the upstream
+# must see neither the Jupyter token/cookie nor a browser Origin (MLflow rejects foreign ones).
+_DROP_REQUEST = {
+    "host", "authorization", "cookie", "origin", "referer", "x-xsrftoken", "connection",
+    "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
+    "transfer-encoding", "upgrade",
+}  # fmt: skip
+_DROP_RESPONSE = {
+    "connection", "keep-alive", "transfer-encoding", "set-cookie", "server", "date",
+    "proxy-authenticate", "trailer", "upgrade",
+}  # fmt: skip
+_ARTIFACT_MARKERS = ("get-artifact", "mlflow-artifacts/")
+_BODY_QUEUE_CHUNKS = 8
+
+
+def check_passthrough_path(workspace: Workspace, path: str) -> str:
+    """The upstream-relative path, or an error if it is not an MLflow route we forward."""
+    decoded = unquote(unquote(path))
+    segments = decoded.split("/")
+    if any(s in ("..", ".") for s in segments) or "\\" in decoded or decoded.startswith("/"):
+        raise BadRequest("passthrough paths may not contain '.' or '..' segments")
+    if path.startswith(_API_PREFIXES) or workspace.serves_ui():
+        return path
+    raise NotFound(f"{path!r} is not an MLflow API route of workspace {workspace.name!r}")
+
+
+@web.stream_request_body
+class MlflowPassthroughHandler(AmlHandler):
+    """Streams one request to the workspace's tracking server and its answer back."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    _body: asyncio.Queue[bytes | None] | None = None
+    _upstream: asyncio.Task[httpx.Response] | None = None
+
+    def check_xsrf_cookie(self) -> None:
+        """Allow the MLflow UI's own same-origin XHRs (browsers set Sec-Fetch-Site; pages
+        on other sites cannot forge it); everything else goes through Jupyter's check."""
+        if self.request.headers.get("Sec-Fetch-Site") == "same-origin":
+            return
+        super().check_xsrf_cookie()
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Authenticate before a single body byte is forwarded, then open the upstream."""
+        await super().prepare()
+        if self.current_user is None:
+            raise web.HTTPError(403)
+        action = "write" if self.request.method in ("POST", "PUT", "PATCH", "DELETE") else "read"
+        if not self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource):
+            raise web.HTTPError(403)
+        ws, path = self.path_kwargs["ws"], self.path_kwargs["path"]
+        workspace = self.workspaces.get(ws)
+        path = check_passthrough_path(workspace, path)
+        if self._has_body():
+            self._body = asyncio.Queue(maxsize=_BODY_QUEUE_CHUNKS)
+            self._upstream = asyncio.create_task(
+                self._send(workspace, path, self._body_chunks(self._body))
+            )
+
+    async def data_received(self, chunk: bytes) -> None:
+        """Hand each chunk on; the bounded queue pushes back on a fast sender."""
+        await self._feed(chunk)
+
+    async def _feed(self, item: bytes | None) -> None:
+        # If the upstream already failed nobody reads the queue: discard rather than block.
+        if self._body is None or self._upstream is None or self._upstream.done():
+            return
+        put = asyncio.ensure_future(self._body.put(item))
+        await asyncio.wait({put, self._upstream}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+
+    def on_connection_close(self) -> None:
+        """A caller that goes away must not leave the upstream request hanging."""
+        if self._upstream is not None:
+            self._upstream.cancel()
+        super().on_connection_close()
+
+    @web.authenticated
+    @authorized
+    async def get(self, ws: str, path: str) -> None:
+        """Forward a GET (MLflow REST, artifacts, UI)."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def head(self, ws: str, path: str) -> None:
+        """Forward a HEAD."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def post(self, ws: str, path: str) -> None:
+        """Forward a POST (log-metric, runs/create, ...)."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def put(self, ws: str, path: str) -> None:
+        """Forward a PUT (artifact upload)."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def patch(self, ws: str, path: str) -> None:
+        """Forward a PATCH."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, ws: str, path: str) -> None:
+        """Forward a DELETE."""
+        await self._forward(ws, path)
+
+    @web.authenticated
+    @authorized
+    async def options(self, ws: str, path: str) -> None:
+        """Forward an OPTIONS."""
+        await self._forward(ws, path)
+
+    # ---- forwarding ------------------------------------------------------------------------------
+    async def _forward(self, ws: str, path: str) -> None:
+        workspace = self.workspaces.get(ws)
+        if path == "" and not self.request.path.endswith("/"):
+            # The MLflow UI uses relative URLs: its index must end with a slash.
+            self.redirect(self.request.path + "/", permanent=False)
+            return
+        if self._upstream is None:
+            self._upstream = asyncio.create_task(
+                self._send(workspace, check_passthrough_path(workspace, path), None)
+            )
+        else:
+            await self._feed(None)
+        response = await self._upstream
+        try:
+            self.set_status(response.status_code, response.reason_phrase or None)
+            self._clear_representation_headers()
+            for name, value in response.headers.multi_items():
+                if name.lower() not in _DROP_RESPONSE:
+                    self.add_header(name, value)
+            if any(marker in path for marker in _ARTIFACT_MARKERS):
+                # Artifacts are user data: no script of theirs may run in Jupyter's origin.
+                self.set_header("Content-Security-Policy", "sandbox")
+                self.set_header("X-Content-Type-Options", "nosniff")
+            async for chunk in response.aiter_raw():
+                self.write(chunk)
+                await self.flush()
+        finally:
+            await response.aclose()
+        self.finish()
+
+    async def _send(
+        self, workspace: Workspace, path: str, body: AsyncIterator[bytes] | None
+    ) -> httpx.Response:
+        workspace.ensure_started()
+        base = workspace.upstream_base_url()
+        if not base or workspace.info().state == "starting":
+            raise NotReady(workspace.info().detail or f"workspace {workspace.name!r} is starting")
+        headers = {
+            name: value
+            for name, value in self.request.headers.get_all()
+            if name.lower() not in _DROP_REQUEST
+        }
+        headers.update(await workspace.auth_headers())
+        http = _client(self.settings)
+        request = http.build_request(
+            self.request.method or "GET",
+            f"{base.rstrip('/')}/{path}",
+            params=self.request.query.encode("latin-1") if self.request.query else None,
+            headers=headers,
+            content=body,
+        )
+        try:
+            return await http.send(request, stream=True)
+        except httpx.TimeoutException as err:
+            raise UpstreamTimeout(f"workspace {workspace.name!r} did not answer in time") from err
+        except httpx.HTTPError as err:
+            raise UpstreamError(f"cannot reach workspace {workspace.name!r}: {err}") from err
+
+    @staticmethod
+    async def _body_chunks(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+        while (chunk := await queue.get()) is not None:
+            yield chunk
+
+    def _has_body(self) -> bool:
+        headers = self.request.headers
+        return int(headers.get("Content-Length", "0") or 0) > 0 or "chunked" in headers.get(
+            "Transfer-Encoding", ""
+        )
+
+    def _clear_representation_headers(self) -> None:
+        for name in ("Content-Type", "Content-Security-Policy"):
+            self.clear_header(name)
+
+    def on_finish(self) -> None:
+        """Never leave an upstream task behind, whatever ended the request."""
+        if self._upstream is not None and not self._upstream.done():
+            self._upstream.cancel()
+        super().on_finish()
+
+
+def _client(settings: dict[str, Any]) -> httpx.AsyncClient:
+    """One pooled client per server: keep-alive matters for many small log calls."""
+    state = settings["jupyterlab_aml"]
+    if "proxy_client" not in state:
+        state["proxy_client"] = httpx.AsyncClient(
+            timeout=httpx.Timeout(120.0, connect=5.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            trust_env=False,
+            follow_redirects=False,
+        )
+    return state["proxy_client"]
+
+
+async def close_proxy_client(settings: dict[str, Any]) -> None:
+    """Close the pooled client at shutdown."""
+    client = settings["jupyterlab_aml"].pop("proxy_client", None)
+    if client is not None:
+        with contextlib.suppress(Exception):
+            await client.aclose()

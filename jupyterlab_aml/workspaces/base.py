@@ -1,0 +1,95 @@
+"""The workspace ABC: one tracking backend (embedded store, MLflow server, Azure ML)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from ..models import Experiment, Run, WorkspaceInfo
+
+
+class Workspace(abc.ABC):
+    """A named tracking backend. Subclasses are registered by ``kind``."""
+
+    kind: str = ""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Begin background work (launch, discovery, sign-in). Must return quickly."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release processes and connections. Safe to call twice."""
+
+    def ensure_started(self) -> None:  # noqa: B027 - optional hook
+        """Start a workspace that starts lazily; called before it is used."""
+
+    @abc.abstractmethod
+    def info(self) -> WorkspaceInfo:
+        """State and display fields for the wire."""
+
+    @abc.abstractmethod
+    def to_config(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Persisted (public fields, secrets) for the workspaces file."""
+
+    # ---- passthrough target ----------------------------------------------------------------
+    @abc.abstractmethod
+    def upstream_base_url(self) -> str:
+        """Base URL that MLflow paths (``api/2.0/mlflow/...``) are appended to."""
+
+    @abc.abstractmethod
+    async def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate this server to the upstream (never sent to browsers)."""
+
+    def serves_ui(self) -> bool:
+        """Whether the MLflow web UI can be reached through the passthrough."""
+        return True
+
+    # ---- data --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def list_experiments(
+        self, *, filter: str | None, max_results: int, page_token: str | None
+    ) -> tuple[list[Experiment], str | None]:
+        """One page of experiments."""
+
+    @abc.abstractmethod
+    async def search_runs(
+        self,
+        *,
+        experiment_ids: list[str],
+        filter: str | None,
+        order_by: list[str],
+        max_results: int,
+        page_token: str | None,
+    ) -> tuple[list[Run], str | None]:
+        """One page of runs; ``order_by`` works on metrics, params and tags."""
+
+    @abc.abstractmethod
+    async def get_run(self, run_id: str) -> Run:
+        """One run or NotFound."""
+
+    @abc.abstractmethod
+    async def metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_points: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> dict[str, Any]:
+        """Sampled metric history in the wire shape."""
+
+    @abc.abstractmethod
+    async def list_artifacts(self, run_id: str, path: str) -> list[dict[str, Any]]:
+        """Files directly under ``path`` of the run's artifact root."""
+
+    @abc.abstractmethod
+    def open_artifact(
+        self, run_id: str, path: str
+    ) -> AbstractAsyncContextManager[tuple[str, AsyncIterator[bytes]]]:
+        """Context giving (content type, chunk iterator) for one artifact file."""

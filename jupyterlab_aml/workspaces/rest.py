@@ -1,0 +1,190 @@
+"""Data operations over the public MLflow REST API, shared by every workspace kind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ..artifacts import artifact_content_type, safe_artifact_path
+from ..errors import NotFound, NotReady
+from ..metrics import MetricHistoryCache, MetricPoints, fetch_history_paged
+from ..models import Experiment, Run, WorkspaceInfo, WorkspaceState
+from .base import Workspace
+from .rest_client import MlflowRestClient
+
+MLFLOW_API = "api/2.0/mlflow"
+
+
+class RestWorkspace(Workspace):
+    """A workspace whose data comes from an MLflow REST server."""
+
+    def __init__(self, name: str, *, history_cache: MetricHistoryCache):
+        super().__init__(name)
+        self.state: WorkspaceState = "starting"
+        self.detail = ""
+        self._client: MlflowRestClient | None = None
+        self._history_cache = history_cache
+
+    # ---- state -------------------------------------------------------------------------------
+    def info(self) -> WorkspaceInfo:
+        """State and display fields for the wire."""
+        return WorkspaceInfo(
+            name=self.name,
+            kind=self.kind,
+            state=self.state,
+            detail=self.detail,
+            tracking_uri=self.display_uri(),
+        )
+
+    def display_uri(self) -> str:
+        """The tracking URI to show; never carries a secret."""
+        return self.upstream_base_url()
+
+    def set_state(self, state: WorkspaceState, detail: str = "") -> None:
+        """Record a state change with its human-readable reason."""
+        self.state, self.detail = state, detail
+
+    @property
+    def client(self) -> MlflowRestClient:
+        """The REST client; raises NotReady until the workspace can serve requests."""
+        self.ensure_started()
+        if self.state != "ready" or self._client is None:
+            reason = self.detail or f"workspace {self.name!r} is {self.state}"
+            raise NotReady(reason)
+        return self._client
+
+    def make_client(self) -> MlflowRestClient:
+        """A REST client for the current upstream."""
+        return MlflowRestClient(
+            self.upstream_base_url(), self.auth_headers, display_uri=self.display_uri()
+        )
+
+    async def stop(self) -> None:
+        """Close the REST client. Safe to call twice."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    # ---- data --------------------------------------------------------------------------------
+    async def list_experiments(
+        self, *, filter: str | None, max_results: int, page_token: str | None
+    ) -> tuple[list[Experiment], str | None]:
+        """One page of experiments (active ones first, as MLflow orders them)."""
+        body: dict[str, Any] = {"max_results": max_results, "view_type": "ACTIVE_ONLY"}
+        if filter:
+            body["filter"] = filter
+        if page_token:
+            body["page_token"] = page_token
+        raw = await self.client.call("POST", f"{MLFLOW_API}/experiments/search", body=body)
+        experiments = [Experiment.from_mlflow(e) for e in raw.get("experiments", [])]
+        return experiments, raw.get("next_page_token") or None
+
+    async def search_runs(
+        self,
+        *,
+        experiment_ids: list[str],
+        filter: str | None,
+        order_by: list[str],
+        max_results: int,
+        page_token: str | None,
+    ) -> tuple[list[Run], str | None]:
+        """One page of runs, ordered and filtered by the MLflow server itself."""
+        body: dict[str, Any] = {
+            "experiment_ids": experiment_ids,
+            "max_results": max_results,
+            "run_view_type": "ACTIVE_ONLY",
+        }
+        if filter:
+            body["filter"] = filter
+        if order_by:
+            body["order_by"] = order_by
+        if page_token:
+            body["page_token"] = page_token
+        raw = await self.client.call("POST", f"{MLFLOW_API}/runs/search", body=body)
+        runs = [Run.from_mlflow(r) for r in raw.get("runs", [])]
+        return runs, raw.get("next_page_token") or None
+
+    async def get_run(self, run_id: str) -> Run:
+        """One run or NotFound."""
+        return Run.from_mlflow(await self._raw_run(run_id))
+
+    async def _raw_run(self, run_id: str) -> dict[str, Any]:
+        raw = await self.client.call("GET", f"{MLFLOW_API}/runs/get", params={"run_id": run_id})
+        if "run" not in raw:
+            raise NotFound(f"run {run_id!r} not found in workspace {self.name!r}")
+        return raw["run"]
+
+    async def metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_points: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> dict[str, Any]:
+        """Sampled history; cached, and revalidated while the run is still RUNNING."""
+        raw_run = await self._raw_run(run_id)
+        latest = {m["key"]: m for m in raw_run.get("data", {}).get("metrics", [])}
+        if key not in latest:
+            raise NotFound(f"run {run_id!r} has no metric {key!r}")
+        running = raw_run.get("info", {}).get("status") in ("RUNNING", "SCHEDULED")
+        # A finished run's history never changes; a running one is keyed by its latest point.
+        version = json.dumps(latest[key], sort_keys=True) if running else None
+        return await self._history_cache.response(
+            self.name,
+            run_id,
+            key,
+            version=version,
+            load=lambda: self.load_history(run_id, key),
+            max_points=max_points,
+            start_step=start_step,
+            end_step=end_step,
+        )
+
+    async def load_history(self, run_id: str, key: str) -> MetricPoints:
+        """Every point of one metric, through the public get-history route."""
+        return await fetch_history_paged(self.client.call, run_id, key)
+
+    async def list_artifacts(self, run_id: str, path: str) -> list[dict[str, Any]]:
+        """Files directly under ``path``; paths are relative to the run's artifact root."""
+        clean = safe_artifact_path(path)
+        params = {"run_id": run_id}
+        if clean:
+            params["path"] = clean
+        files: list[dict[str, Any]] = []
+        while True:
+            raw = await self.client.call("GET", f"{MLFLOW_API}/artifacts/list", params=params)
+            files.extend(
+                {
+                    "path": f["path"],
+                    "is_dir": bool(f.get("is_dir", False)),
+                    "file_size": int(f["file_size"]) if "file_size" in f else None,
+                }
+                for f in raw.get("files", [])
+            )
+            if not raw.get("next_page_token"):
+                return files
+            params["page_token"] = raw["next_page_token"]
+
+    @asynccontextmanager
+    async def open_artifact(
+        self, run_id: str, path: str
+    ) -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
+        """Stream one artifact file through MLflow's ``get-artifact`` route."""
+        clean = safe_artifact_path(path)
+        if not clean:
+            raise NotFound("an artifact path is required")
+        # The run must exist here, so an unknown id is a 404 and not an upstream 500.
+        await self._raw_run(run_id)
+        params = {"run_uuid": run_id, "path": clean}
+        async with self.client.stream("GET", "get-artifact", params=params) as response:
+            yield artifact_content_type(clean), response.aiter_bytes()
+
+
+async def gather_runs(workspace: Workspace, run_ids: list[str]) -> list[Run]:
+    """Fetch several runs concurrently, in the order given."""
+    return list(await asyncio.gather(*(workspace.get_run(r) for r in run_ids)))

@@ -1,0 +1,112 @@
+"""Shared fixtures: a Jupyter server with the extension, and a real MLflow server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .servers import MlflowServer
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One real `mlflow server` for the whole session."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_client(mlflow_server: MlflowServer) -> MlflowClient:
+    """MLflow's own client, talking straight to the server (for seeding and checking)."""
+    return MlflowClient(tracking_uri=mlflow_server.url)
+
+
+@pytest.fixture
+def aml_dirs(tmp_path: Path) -> dict[str, Path]:
+    """Where this test's workspaces file and embedded store live."""
+    return {"workspaces_file": tmp_path / "cfg" / "workspaces.json", "store": tmp_path / "store"}
+
+
+@pytest.fixture
+def local_autostart() -> bool:
+    """Tests that need the embedded server override this to True."""
+    return False
+
+
+@pytest.fixture
+def jp_server_config(aml_dirs: dict[str, Path], local_autostart: bool) -> dict:
+    """Enable the extension with Jupyter auth enforced everywhere."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyterlab_aml": True},
+            "allow_unauthenticated_access": False,
+        },
+        "AmlExtension": {
+            "workspaces_file": str(aml_dirs["workspaces_file"]),
+            "local_store_dir": str(aml_dirs["store"]),
+            "local_autostart": local_autostart,
+        },
+    }
+
+
+@pytest.fixture
+def aml_fetch(jp_fetch):
+    """Call ``aml/...`` and decode JSON; errors are returned, not raised, for asserting."""
+
+    async def fetch(*parts: str, method: str = "GET", body=None, params=None):
+        kwargs = {"method": method, "raise_error": False}
+        if params:
+            kwargs["params"] = params
+        if body is not None:
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        elif method in ("POST", "PUT"):
+            kwargs["body"] = b""
+        response = await jp_fetch("aml", *parts, **kwargs)
+        text = response.body.decode() if response.body else ""
+        payload = json.loads(text) if text and "json" in response.headers.get("Content-Type", "") else text
+        return response.code, payload
+
+    return fetch
+
+
+@pytest.fixture
+def team_workspace(aml_fetch, mlflow_server: MlflowServer):
+    """Adds an `mlflow`-kind workspace "team" for the session's MLflow server; await it.
+
+    A coroutine rather than an async fixture: pytest-jupyter's server lives on the test's loop.
+    """
+
+    async def add(name: str = "team") -> str:
+        code, body = await aml_fetch(
+            "api", "workspaces", method="POST",
+            body={"name": name, "kind": "mlflow", "uri": mlflow_server.url},
+        )  # fmt: skip
+        assert code == 201, body
+        return name
+
+    return add
+
+
+@pytest.fixture
+def wait_for():
+    """Poll an async predicate until it returns something truthy (state changes are async)."""
+    import asyncio
+    import time
+
+    async def wait(predicate, timeout: float = 60.0, interval: float = 0.1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = await predicate()
+            if result:
+                return result
+            await asyncio.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout} s")
+
+    return wait
