@@ -179,7 +179,7 @@ class MlflowPassthroughHandler(AmlHandler):
     ) -> httpx.Response:
         workspace.ensure_started()
         base = workspace.upstream_base_url()
-        if not base or workspace.info().state == "starting":
+        if not base:
             raise NotReady(workspace.info().detail or f"workspace {workspace.name!r} is starting")
         headers = {
             name: value

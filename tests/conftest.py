@@ -9,14 +9,34 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from .postgres import Postgres
 from .servers import MlflowServer
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL cluster for the team server."""
+    cluster = Postgres().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def team_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres: Postgres
+) -> Iterator[MlflowServer]:
+    """A real `mlflow server` on PostgreSQL, as a team would run it, for the session."""
+    server = MlflowServer(tmp_path_factory.mktemp("team-server"), backend_uri=postgres.url)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """One real `mlflow server` for the whole session."""
+    """A real `mlflow server` on sqlite (the embedded store's format), for the session."""
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
     yield server
     server.stop()
@@ -24,8 +44,14 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 
 @pytest.fixture(scope="session")
 def mlflow_client(mlflow_server: MlflowServer) -> MlflowClient:
-    """MLflow's own client, talking straight to the server (for seeding and checking)."""
+    """MLflow's own client, straight to the sqlite server."""
     return MlflowClient(tracking_uri=mlflow_server.url)
+
+
+@pytest.fixture(scope="session")
+def team_client(team_server: MlflowServer) -> MlflowClient:
+    """MLflow's own client, straight to the team server (for seeding and checking)."""
+    return MlflowClient(tracking_uri=team_server.url)
 
 
 @pytest.fixture
@@ -70,15 +96,19 @@ def aml_fetch(jp_fetch):
             kwargs["body"] = b""
         response = await jp_fetch("aml", *parts, **kwargs)
         text = response.body.decode() if response.body else ""
-        payload = json.loads(text) if text and "json" in response.headers.get("Content-Type", "") else text
+        payload = (
+            json.loads(text)
+            if text and "json" in response.headers.get("Content-Type", "")
+            else text
+        )
         return response.code, payload
 
     return fetch
 
 
 @pytest.fixture
-def team_workspace(aml_fetch, mlflow_server: MlflowServer):
-    """Adds an `mlflow`-kind workspace "team" for the session's MLflow server; await it.
+def team_workspace(aml_fetch, team_server: MlflowServer):
+    """Adds an `mlflow`-kind workspace "team" for the session's team server; await it.
 
     A coroutine rather than an async fixture: pytest-jupyter's server lives on the test's loop.
     """
@@ -86,7 +116,7 @@ def team_workspace(aml_fetch, mlflow_server: MlflowServer):
     async def add(name: str = "team") -> str:
         code, body = await aml_fetch(
             "api", "workspaces", method="POST",
-            body={"name": name, "kind": "mlflow", "uri": mlflow_server.url},
+            body={"name": name, "kind": "mlflow", "uri": team_server.url},
         )  # fmt: skip
         assert code == 201, body
         return name

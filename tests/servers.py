@@ -39,10 +39,19 @@ class MlflowServer:
         log = open(self.root / "server.log", "wb")  # noqa: SIM115 - lives with the process
         self.process = subprocess.Popen(
             [
-                MLFLOW_BIN, "server", "--host", "127.0.0.1", "--port", str(self.port),
-                "--workers", "1", "--backend-store-uri", self.backend_uri,
-                "--artifacts-destination", str(self.root / "artifacts"),
-            ],  # fmt: skip
+                MLFLOW_BIN,
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                self.backend_uri,
+                "--artifacts-destination",
+                str(self.root / "artifacts"),
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -51,7 +60,9 @@ class MlflowServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited: {(self.root / 'server.log').read_text()}")
+                raise RuntimeError(
+                    f"mlflow server exited: {(self.root / 'server.log').read_text()}"
+                )
             try:
                 url = f"{self.url}/api/2.0/mlflow/experiments/search?max_results=1"
                 with urllib.request.urlopen(url, timeout=2) as response:

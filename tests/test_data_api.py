@@ -10,8 +10,8 @@ from .seed import seed_experiment
 
 
 @pytest.fixture(scope="session")
-def seeded(mlflow_client):
-    return seed_experiment(mlflow_client)
+def seeded(team_client):
+    return seed_experiment(team_client)
 
 
 async def test_experiments_lists_seeded_experiment(aml_fetch, team_workspace, seeded):
@@ -196,7 +196,7 @@ async def test_compare_returns_runs_and_series(aml_fetch, team_workspace, seeded
 async def test_compare_rejects_bad_bodies(aml_fetch, team_workspace):
     team_workspace = await team_workspace()
     for body in ({"run_ids": []}, {"run_ids": "x"}, {"run_ids": ["a"], "max_points": "9"}):
-        code, reply = await aml_fetch(
+        code, _ = await aml_fetch(
             "api", "workspaces", team_workspace, "compare", method="POST", body=body
         )
         assert code == 400, body

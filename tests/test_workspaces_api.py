@@ -22,11 +22,11 @@ async def test_local_workspace_is_listed_and_active_by_default(aml_fetch):
 
 
 async def test_added_mlflow_workspace_keeps_its_secret_out_of_api_and_main_file(
-    aml_fetch, mlflow_server, aml_dirs
+    aml_fetch, team_server, aml_dirs
 ):
     code, body = await aml_fetch(
         "api", "workspaces", method="POST",
-        body={"name": "team", "kind": "mlflow", "uri": mlflow_server.url, "token": "s3cret-tok"},
+        body={"name": "team", "kind": "mlflow", "uri": team_server.url, "token": "s3cret-tok"},
     )  # fmt: skip
     assert code == 201
     assert body["name"] == "team" and body["kind"] == "mlflow"
@@ -43,8 +43,8 @@ async def test_added_mlflow_workspace_keeps_its_secret_out_of_api_and_main_file(
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
 
 
-async def test_uri_userinfo_is_never_displayed(aml_fetch, mlflow_server):
-    uri = mlflow_server.url.replace("http://", "http://bob:pw@")
+async def test_uri_userinfo_is_never_displayed(aml_fetch, team_server):
+    uri = team_server.url.replace("http://", "http://bob:pw@")
     code, body = await aml_fetch(
         "api", "workspaces", method="POST", body={"name": "t2", "kind": "mlflow", "uri": uri}
     )
@@ -75,11 +75,11 @@ async def test_malformed_json_is_400(aml_fetch):
     assert "not valid JSON" in body["message"]
 
 
-async def test_duplicate_name_is_409(aml_fetch, team_workspace, mlflow_server):
+async def test_duplicate_name_is_409(aml_fetch, team_workspace, team_server):
     team_workspace = await team_workspace()
     code, body = await aml_fetch(
         "api", "workspaces", method="POST",
-        body={"name": team_workspace, "kind": "mlflow", "uri": mlflow_server.url},
+        body={"name": team_workspace, "kind": "mlflow", "uri": team_server.url},
     )  # fmt: skip
     assert code == 409
     assert "already exists" in body["message"]

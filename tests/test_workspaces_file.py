@@ -24,11 +24,11 @@ async def test_corrupt_file_reports_config_error_and_keeps_local(broken_file, am
     assert [w["name"] for w in body["workspaces"]] == ["local"]
 
 
-async def test_corrupt_file_is_never_overwritten(broken_file, aml_fetch, mlflow_server):
+async def test_corrupt_file_is_never_overwritten(broken_file, aml_fetch, team_server):
     before = broken_file.read_text()
     code, body = await aml_fetch(
         "api", "workspaces", method="POST",
-        body={"name": "team", "kind": "mlflow", "uri": mlflow_server.url},
+        body={"name": "team", "kind": "mlflow", "uri": team_server.url},
     )  # fmt: skip
     assert code == 409
     assert "Fix or remove the file" in body["message"]
@@ -38,14 +38,14 @@ async def test_corrupt_file_is_never_overwritten(broken_file, aml_fetch, mlflow_
 
 
 @pytest.fixture
-def saved_file(aml_dirs, mlflow_server):
+def saved_file(aml_dirs, team_server):
     path = aml_dirs["workspaces_file"]
     path.parent.mkdir(parents=True)
     path.write_text(
         json.dumps(
             {
                 "active": "team",
-                "workspaces": [{"name": "team", "kind": "mlflow", "uri": mlflow_server.url}],
+                "workspaces": [{"name": "team", "kind": "mlflow", "uri": team_server.url}],
             }
         )
     )
@@ -54,6 +54,7 @@ def saved_file(aml_dirs, mlflow_server):
 
 async def test_saved_workspaces_are_loaded_at_start(saved_file, aml_fetch):
     code, body = await aml_fetch("api", "workspaces")
+    assert code == 200
     assert body["active"] == "team"
     assert [w["name"] for w in body["workspaces"]] == ["local", "team"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import signal
@@ -45,6 +46,28 @@ def free_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class _StartupLock:
+    """An advisory lock file, taken without blocking the event loop."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    async def __aenter__(self) -> None:
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                await asyncio.sleep(0.1)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
 
 
 class LocalWorkspace(RestWorkspace):
@@ -144,30 +167,38 @@ class LocalWorkspace(RestWorkspace):
         """Launch the child, wait until it serves, then wait for it to exit."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
         (self.store_dir / "artifacts").mkdir(exist_ok=True)
-        self.port = free_loopback_port()
+        self.port = None  # no upstream for the passthrough until the new child serves
         self.set_state("starting", "starting the embedded MLflow server")
-        with open(self.log_path, "wb") as log_file:  # noqa: ASYNC230 - a local file, once
-            self._process = await asyncio.create_subprocess_exec(
-                *self._command(),
-                env=self._child_env(),
-                cwd=self.store_dir,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=asyncio.subprocess.STDOUT,
-                # Own session: a Ctrl-C in Jupyter's terminal must not kill it behind our back.
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        self.pid = self._process.pid
-        log.info("embedded MLflow server pid %s on port %s", self.pid, self.port)
-        exited = asyncio.create_task(self._process.wait())
-        if await self._wait_ready(exited):
+        # Two Jupyter servers on one store: the first to start migrates the db, the other waits
+        # for it instead of racing sqlite schema changes.
+        async with _StartupLock(self.store_dir / ".startup.lock"):
+            port = free_loopback_port()
+            with open(self.log_path, "wb") as log_file:  # noqa: ASYNC230 - local, once
+                self._process = await asyncio.create_subprocess_exec(
+                    *self._command(port),
+                    env=self._child_env(),
+                    cwd=self.store_dir,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=asyncio.subprocess.STDOUT,
+                    # Own session: a Ctrl-C in Jupyter's terminal must not kill it behind our back.
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
+            self.pid = self._process.pid
+            log.info("embedded MLflow server pid %s on port %s", self.pid, port)
+            exited = asyncio.create_task(self._process.wait())
+            ready = await self._wait_ready(port, exited)
+        if ready:
             await self.stop_client()
+            self.port = port
             self._client = self.make_client()
             self.set_state("ready", "")
-        return await exited
+        code = await exited
+        self.port = None
+        return code
 
-    def _command(self) -> list[str]:
+    def _command(self, port: int) -> list[str]:
         return [
             sys.executable,
             "-m",
@@ -176,7 +207,7 @@ class LocalWorkspace(RestWorkspace):
             "--host",
             "127.0.0.1",
             "--port",
-            str(self.port),
+            str(port),
             "--workers",
             "1",
             "--no-access-log",
@@ -201,9 +232,9 @@ class LocalWorkspace(RestWorkspace):
         )
         return env
 
-    async def _wait_ready(self, exited: asyncio.Task[int]) -> bool:
+    async def _wait_ready(self, port: int, exited: asyncio.Task[int]) -> bool:
         """Poll a store-backed route (not /health, which answers before the db is migrated)."""
-        url = f"{self.upstream_base_url()}/api/2.0/mlflow/experiments/search"
+        url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search"
         deadline = time.monotonic() + _READY_TIMEOUT
         async with httpx.AsyncClient(timeout=2.0, trust_env=False) as http:
             while time.monotonic() < deadline and not exited.done():
