@@ -17,7 +17,7 @@ $(BIN)/activate:
 # build would download JupyterLab again on every install.
 $(VENV)/.installed: $(BIN)/activate pyproject.toml package.json
 	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q "hatchling>=1.5" "hatch-nodejs-version>=0.3.2" "hatch-jupyter-builder>=0.10" "jupyterlab>=4.6,<4.7"
+	$(PY) -m pip install -q "hatchling>=1.5" "hatch-nodejs-version>=0.3.2" "hatch-jupyter-builder>=0.10" editables "jupyterlab>=4.6,<4.7"
 	$(JLPM) install
 	$(PY) -m pip install -q --no-build-isolation -e ".[test,dev]"
 	$(JLPM) build
