@@ -11,6 +11,7 @@ from traitlets import Bool, Float, Int, Unicode, default
 from .metrics import MetricHistoryCache
 from .proxy import close_proxy_client
 from .routes import build_handlers
+from .workspaces.context import WorkspaceContext
 from .workspaces.registry import WorkspaceManager
 
 
@@ -42,6 +43,12 @@ class AmlExtension(ExtensionApp):
     max_points = Int(
         1000, config=True, help="Default number of points a metric history is sampled down to."
     )
+    upstream_timeout = Float(
+        30.0,
+        config=True,
+        help="Seconds to wait for a tracking server before answering 504 (REST API calls; the "
+        "kernel passthrough allows longer, for artifact uploads).",
+    )
     history_cache_points = Int(
         5_000_000,
         config=True,
@@ -65,7 +72,10 @@ class AmlExtension(ExtensionApp):
         self.manager = WorkspaceManager(
             workspaces_file=self.workspaces_file,
             local_store_dir=self.local_store_dir,
-            history_cache=MetricHistoryCache(max_points=self.history_cache_points),
+            context=WorkspaceContext(
+                history_cache=MetricHistoryCache(max_points=self.history_cache_points),
+                upstream_timeout=self.upstream_timeout,
+            ),
             local_autostart=self.local_autostart,
         )
         self.settings["jupyterlab_aml"] = {"manager": self.manager, "app": self}

@@ -67,7 +67,15 @@ def local_autostart() -> bool:
 
 
 @pytest.fixture
-def jp_server_config(aml_dirs: dict[str, Path], local_autostart: bool) -> dict:
+def upstream_timeout() -> float:
+    """Seconds before a tracking server call gives 504; shortened where a test needs it."""
+    return 30.0
+
+
+@pytest.fixture
+def jp_server_config(
+    aml_dirs: dict[str, Path], local_autostart: bool, upstream_timeout: float
+) -> dict:
     """Enable the extension with Jupyter auth enforced everywhere."""
     return {
         "ServerApp": {
@@ -78,6 +86,7 @@ def jp_server_config(aml_dirs: dict[str, Path], local_autostart: bool) -> dict:
             "workspaces_file": str(aml_dirs["workspaces_file"]),
             "local_store_dir": str(aml_dirs["store"]),
             "local_autostart": local_autostart,
+            "upstream_timeout": upstream_timeout,
         },
     }
 

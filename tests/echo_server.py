@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -13,6 +14,9 @@ class EchoServer:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.delay = 0.0  # seconds before answering, to play a slow server
+        self.status = 200  # answer status; the body is always the JSON description
+        self.error: dict | None = None  # an MLflow-style error body to send instead
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,8 +30,9 @@ class EchoServer:
                     "body_size": len(body),
                 }
                 outer.requests.append(seen)
-                payload = json.dumps(seen).encode()
-                self.send_response(200)
+                time.sleep(outer.delay)
+                payload = json.dumps(outer.error or seen).encode()
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Set-Cookie", "upstream=1")

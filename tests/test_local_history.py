@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from mlflow.entities import Metric
 
+from jupyterlab_aml.errors import NotFound
 from jupyterlab_aml.metrics import fetch_history_paged, history_response
 from jupyterlab_aml.workspaces.local_history import (
     _CHUNK_SQL,
     connect_read_only,
     load_points_sqlite,
+    sample_response_sqlite,
 )
 
 
@@ -38,6 +40,18 @@ def store(mlflow_server, mlflow_client) -> dict:
     # Logged without a step, as mlflow.log_metric does by default: all at step 0.
     flat = [Metric("flat", float(i), 20_000 + i, 0) for i in range(10)]
     mlflow_client.log_batch(run_id, metrics=[*flat, Metric("flat", -1.0, 30_000, 1)])
+    # One point per step, with spikes, dips and NaN far apart: what SQL sampling is for.
+    wide = np.random.default_rng(4).normal(size=5_000).cumsum()
+    wide[[600, 2_100, 3_700]] = [1e6, -1e6, math.inf]
+    wide[[1_000, 1_001, 4_321]] = math.nan
+    for start in range(0, 5_000, 1_000):
+        batch = [Metric("wide", float(wide[i]), 50_000 + i, i) for i in range(start, start + 1_000)]
+        mlflow_client.log_batch(run_id, metrics=batch)
+    # Two clusters of steps a million apart: most step-wide buckets would be empty.
+    clustered = [
+        Metric("clustered", float(i), 60_000 + i, i % 100 + i // 100 * 10**6) for i in range(200)
+    ]
+    mlflow_client.log_batch(run_id, metrics=clustered)
     return {
         "db": Path(mlflow_server.backend_uri.removeprefix("sqlite:///")),
         "url": mlflow_server.url,
@@ -145,3 +159,51 @@ def test_history_query_walks_the_run_key_step_index(store):
     # key across all runs, and no sort.
     assert "USING INDEX index_metrics_run_uuid_key_step (run_uuid=? AND key=? AND step>?)" in plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def sample(store: dict, key: str, **kwargs):
+    """The SQL-sampled body, checked to serialize as strict JSON."""
+    kwargs = {"max_points": 200, "min_points": 0, **kwargs}
+    body = sample_response_sqlite(store["db"], store["run_id"], key, **kwargs)
+    json.dumps(body, allow_nan=False)
+    return body
+
+
+def test_sql_sample_keeps_extremes_nan_and_ends_and_agrees_with_the_full_read(store):
+    body = sample(store, "wide")
+    full = history_response(
+        load_points_sqlite(store["db"], store["run_id"], "wide"),
+        key="wide",
+        run_id=store["run_id"],
+        max_points=200,
+    )
+
+    steps = [p[0] for p in body["points"]]
+    assert body["sampled"] is True and len(steps) <= 200 and steps == sorted(steps)
+    assert steps[0] == 0 and steps[-1] == 4_999
+    assert {600, 2_100, 3_700, 1_000, 4_321} <= set(steps)  # spike, dip, +Inf, NaN markers
+    assert 1_001 not in steps  # one NaN marker per bucket
+    assert {p[0]: p[2] for p in body["points"]}[600] == 1e6
+    for field in ("total_points", "min", "max", "last"):
+        assert body[field] == full[field], field
+    assert body["max"] == {"step": 3_700, "value": "Infinity"}
+
+
+def test_sql_sample_of_a_step_range_counts_only_that_range(store):
+    body = sample(store, "wide", start_step=1_000, end_step=2_999, max_points=100)
+
+    assert body["total_points"] == 2_000
+    assert body["points"][0][0] == 1_000 and body["points"][-1][0] == 2_999
+    assert body["min"] == {"step": 2_100, "value": -1e6}
+
+
+def test_sql_sample_leaves_small_or_crowded_histories_to_the_full_read(store):
+    assert sample(store, "wide", min_points=100_000) is None  # small: read it all
+    assert sample(store, "wide", max_points=5_000) is None  # fits whole
+    assert sample(store, "loss") is None  # three points per step
+    assert sample(store, "clustered", max_points=100) is None  # most buckets empty
+
+
+def test_sql_sample_of_an_unknown_key_is_not_found(store):
+    with pytest.raises(NotFound):
+        sample(store, "no-such-key")

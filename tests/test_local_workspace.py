@@ -13,7 +13,7 @@ import psutil
 import pytest
 import pytest_asyncio
 
-from jupyterlab_aml.metrics import MetricHistoryCache
+from jupyterlab_aml.workspaces.context import WorkspaceContext
 from jupyterlab_aml.workspaces.local import LocalWorkspace
 
 
@@ -27,7 +27,7 @@ async def wait_state(workspace: LocalWorkspace, state: str, timeout: float = 90.
 
 @pytest_asyncio.fixture
 async def local(tmp_path):
-    workspace = LocalWorkspace("local", store_dir=str(tmp_path), history_cache=MetricHistoryCache())
+    workspace = LocalWorkspace("local", store_dir=str(tmp_path), context=WorkspaceContext())
     yield workspace
     await workspace.stop()
 
@@ -72,7 +72,7 @@ async def test_stop_leaves_no_process_and_is_idempotent(local):
 
 @pytest.mark.asyncio
 async def test_two_servers_on_one_store_do_not_clash(tmp_path, local):
-    other = LocalWorkspace("local", store_dir=str(tmp_path), history_cache=MetricHistoryCache())
+    other = LocalWorkspace("local", store_dir=str(tmp_path), context=WorkspaceContext())
     try:
         await local.start()
         await other.start()
@@ -93,12 +93,12 @@ def test_hard_killed_jupyter_leaves_no_orphan(tmp_path):
     script = textwrap.dedent(
         f"""
         import asyncio, sys
-        from jupyterlab_aml.metrics import MetricHistoryCache
+        from jupyterlab_aml.workspaces.context import WorkspaceContext
         from jupyterlab_aml.workspaces.local import LocalWorkspace
 
         async def main():
             ws = LocalWorkspace("local", store_dir={str(tmp_path)!r},
-                                history_cache=MetricHistoryCache())
+                                context=WorkspaceContext())
             await ws.start()
             while ws.pid is None:
                 await asyncio.sleep(0.05)

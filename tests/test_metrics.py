@@ -371,6 +371,74 @@ async def test_cache_evicts_least_recently_used_histories_beyond_its_bound():
     assert (loads["a"].calls, loads["b"].calls) == (1, 2)
 
 
+class Sampler:
+    """A ``sample`` hook (as the local store's SQL sampling) that counts its calls."""
+
+    def __init__(self, answer: dict | None):
+        self.answer = answer
+        self.calls = 0
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self) -> dict | None:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        return self.answer
+
+
+async def ask_sampled(cache: MetricHistoryCache, load: Loader, sampler: Sampler) -> dict:
+    return await cache.response(
+        "ws", "r1", "loss", version=None, load=load, max_points=200, sample=sampler
+    )
+
+
+@pytest.mark.asyncio
+async def test_sample_answers_without_a_load_and_its_answer_is_kept():
+    cache, load, sampler = MetricHistoryCache(), Loader(), Sampler(respond(walk(7)))
+
+    first = await ask_sampled(cache, load, sampler)
+    again = await ask_sampled(cache, load, sampler)
+
+    assert first["total_points"] == 7 and again is first
+    assert (sampler.calls, load.calls) == (1, 0)
+
+
+@pytest.mark.asyncio
+async def test_sample_that_declines_leads_to_a_load():
+    cache, load, sampler = MetricHistoryCache(), Loader(), Sampler(None)
+
+    body = await ask_sampled(cache, load, sampler)
+
+    assert body["total_points"] == 5_000 and (sampler.calls, load.calls) == (1, 1)
+
+
+@pytest.mark.asyncio
+async def test_sample_is_skipped_while_the_history_is_held():
+    cache, load, sampler = MetricHistoryCache(), Loader(), Sampler(respond(walk(7)))
+    await ask(cache, load)
+
+    body = await cache.response(
+        "ws", "r1", "loss", version=None, load=load, max_points=99, sample=sampler
+    )
+
+    assert body["total_points"] == 5_000 and sampler.calls == 0
+
+
+@pytest.mark.asyncio
+async def test_sample_answer_from_before_an_invalidate_is_not_kept():
+    cache, load, sampler = MetricHistoryCache(), Loader(), Sampler(respond(walk(7)))
+    sampler.gate = asyncio.Event()
+
+    pending = asyncio.create_task(ask_sampled(cache, load, sampler))
+    await asyncio.sleep(0)
+    cache.invalidate("ws", "r1", "loss")
+    sampler.gate.set()
+    await pending
+    await ask_sampled(cache, load, sampler)
+
+    assert sampler.calls == 2
+
+
 # ---- paged loading from a real MLflow server --------------------------------------------------
 
 

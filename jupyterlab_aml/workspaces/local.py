@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 
-from ..metrics import MetricHistoryCache, MetricPoints
+from ..metrics import MetricPoints
+from .context import WorkspaceContext
 from .local_history import load_points_sqlite
 from .rest import RestWorkspace
 
@@ -80,10 +81,10 @@ class LocalWorkspace(RestWorkspace):
         name: str,
         *,
         store_dir: str,
-        history_cache: MetricHistoryCache,
+        context: WorkspaceContext | None = None,
         autostart: bool = True,
     ):
-        super().__init__(name, history_cache=history_cache)
+        super().__init__(name, context=context)
         self.store_dir = Path(store_dir)
         self.autostart = autostart
         self.port: int | None = None

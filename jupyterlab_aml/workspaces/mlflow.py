@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import AmlError, BadRequest
-from ..metrics import MetricHistoryCache
+from .context import WorkspaceContext
 from .rest import MLFLOW_API, RestWorkspace
 from .rest_client import MlflowRestClient
 
@@ -29,9 +29,9 @@ class MlflowWorkspace(RestWorkspace):
         token: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        history_cache: MetricHistoryCache,
+        context: WorkspaceContext | None = None,
     ):
-        super().__init__(name, history_cache=history_cache)
+        super().__init__(name, context=context)
         self.uri = validate_http_uri(uri)
         self._token = token or None
         self._username = username or None

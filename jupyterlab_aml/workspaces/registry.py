@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..metrics import MetricHistoryCache
 from .base import Workspace
+from .context import WorkspaceContext
 from .local import LocalWorkspace
 from .mlflow import MlflowWorkspace
 from .store import StoredWorkspaces, WorkspacesFile, WorkspacesFileError
@@ -34,18 +34,18 @@ class WorkspaceManager:
         *,
         workspaces_file: str,
         local_store_dir: str,
-        history_cache: MetricHistoryCache,
+        context: WorkspaceContext,
         local_autostart: bool = True,
     ):
         self.file = WorkspacesFile(workspaces_file)
-        self.history_cache = history_cache
+        self.context = context
         self.config_error: str | None = None
         self.active = LOCAL
         self._workspaces: dict[str, Workspace] = {
             LOCAL: LocalWorkspace(
                 LOCAL,
                 store_dir=local_store_dir,
-                history_cache=history_cache,
+                context=context,
                 autostart=local_autostart,
             )
         }
@@ -155,9 +155,7 @@ class WorkspaceManager:
             raise Conflict(f"the name {name!r} is reserved")
         if kind not in ADDABLE_KINDS:
             raise BadRequest(f"kind must be one of {sorted(ADDABLE_KINDS)}, got {kind!r}")
-        return ADDABLE_KINDS[kind].from_config(
-            name, fields, secrets, history_cache=self.history_cache
-        )
+        return ADDABLE_KINDS[kind].from_config(name, fields, secrets, context=self.context)
 
     def _ensure_writable(self) -> None:
         if self.config_error:

@@ -10,9 +10,10 @@ from typing import Any
 
 from ..artifacts import artifact_content_type, safe_artifact_path
 from ..errors import NotFound, NotReady
-from ..metrics import MetricHistoryCache, MetricPoints, fetch_history_paged
+from ..metrics import MetricPoints, fetch_history_paged
 from ..models import Experiment, Run, WorkspaceInfo, WorkspaceState
 from .base import Workspace
+from .context import WorkspaceContext
 from .rest_client import MlflowRestClient
 
 MLFLOW_API = "api/2.0/mlflow"
@@ -21,12 +22,12 @@ MLFLOW_API = "api/2.0/mlflow"
 class RestWorkspace(Workspace):
     """A workspace whose data comes from an MLflow REST server."""
 
-    def __init__(self, name: str, *, history_cache: MetricHistoryCache):
+    def __init__(self, name: str, *, context: WorkspaceContext | None = None):
         super().__init__(name)
         self.state: WorkspaceState = "starting"
         self.detail = ""
         self._client: MlflowRestClient | None = None
-        self._history_cache = history_cache
+        self.context = context or WorkspaceContext()
 
     # ---- state -------------------------------------------------------------------------------
     def info(self) -> WorkspaceInfo:
@@ -59,7 +60,10 @@ class RestWorkspace(Workspace):
     def make_client(self) -> MlflowRestClient:
         """A REST client for the current upstream."""
         return MlflowRestClient(
-            self.upstream_base_url(), self.auth_headers, display_uri=self.display_uri()
+            self.upstream_base_url(),
+            self.auth_headers,
+            timeout=self.context.upstream_timeout,
+            display_uri=self.display_uri(),
         )
 
     async def stop(self) -> None:
@@ -134,7 +138,7 @@ class RestWorkspace(Workspace):
         running = raw_run.get("info", {}).get("status") in ("RUNNING", "SCHEDULED")
         # A finished run's history never changes; a running one is keyed by its latest point.
         version = json.dumps(latest[key], sort_keys=True) if running else None
-        return await self._history_cache.response(
+        return await self.context.history_cache.response(
             self.name,
             run_id,
             key,
