@@ -37,9 +37,6 @@ class AmlExtension(ExtensionApp):
         help="Start the embedded MLflow server with Jupyter. When False it starts on first use "
         "(saves about 250 MB for users who only track to remote workspaces).",
     )
-    poll_interval = Float(
-        10.0, config=True, help="Seconds between polls of runs not logged through this server."
-    )
     max_points = Int(
         1000, config=True, help="Default number of points a metric history is sampled down to."
     )
