@@ -51,15 +51,15 @@ async def test_local_store_serves_api_ui_and_fast_history(
 
     def log() -> str:
         run = client.create_run("0")
-        values = [math.cos(i / 10) for i in range(3000)]
+        # Long enough (60k) that the first answer is sampled in SQL, not from every point.
+        values = [math.cos(i / 10) for i in range(60_000)]
         values[777] = 99.0
-        values[1500] = math.nan
-        for start in range(0, 3000, 1000):
+        values[31_500] = math.nan
+        values[45_001] = -77.0
+        for start in range(0, 60_000, 1000):
             client.log_batch(
                 run.info.run_id,
-                metrics=[Metric("m", v, 1000 + i, i) for i, v in enumerate(values, 0)][
-                    start : start + 1000
-                ],
+                metrics=[Metric("m", values[i], 1000 + i, i) for i in range(start, start + 1000)],
             )
         client.set_terminated(run.info.run_id)
         return run.info.run_id
@@ -69,9 +69,22 @@ async def test_local_store_serves_api_ui_and_fast_history(
         "api", "workspaces", "local", "runs", run_id, "metrics", "m", params={"max_points": "40"}
     )
     assert code == 200
-    assert body["total_points"] == 3000 and body["sampled"] and len(body["points"]) <= 40
+    assert body["total_points"] == 60_000 and body["sampled"] and len(body["points"]) <= 40
     assert body["max"] == {"step": 777, "value": 99.0}
-    assert body["points"][0][0] == 0 and body["points"][-1][0] == 2999
+    assert body["min"] == {"step": 45_001, "value": -77.0}
+    steps = {p[0]: p[2] for p in body["points"]}
+    assert steps[0] == 1.0 and 59_999 in steps
+    assert steps[777] == 99.0 and steps[45_001] == -77.0
+
+    # Zooming in is answered from the full history (loaded in the background meanwhile).
+    code, zoom = await aml_fetch(
+        "api", "workspaces", "local", "runs", run_id, "metrics", "m",
+        params={"max_points": "100", "start_step": "31000", "end_step": "32000"},
+    )  # fmt: skip
+    assert code == 200
+    assert zoom["total_points"] == 1001 and len(zoom["points"]) <= 100
+    zoomed = {p[0]: p[2] for p in zoom["points"]}
+    assert 31_500 in zoomed and zoomed[31_500] is None  # the NaN survives sampling as null
 
 
 async def test_killed_embedded_server_comes_back_through_the_api(

@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import httpx
 
 from ..metrics import MetricPoints
 from .context import WorkspaceContext
-from .local_history import load_points_sqlite
+from .local_history import load_points_sqlite, sample_response_sqlite
 from .rest import RestWorkspace
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class LocalWorkspace(RestWorkspace):
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
+        self._warming: set[asyncio.Task[Any]] = set()
 
     @property
     def db_path(self) -> Path:
@@ -141,6 +143,8 @@ class LocalWorkspace(RestWorkspace):
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await supervisor
+        for task in list(self._warming):
+            task.cancel()
         await self._terminate()
         await super().stop()
 
@@ -274,5 +278,47 @@ class LocalWorkspace(RestWorkspace):
 
     # ---- fast path -----------------------------------------------------------------------------
     async def load_history(self, run_id: str, key: str) -> MetricPoints:
-        """Read our own sqlite store read-only: 1M points in well under a second."""
+        """Read our own sqlite store read-only (about 0.9 s for 1M points)."""
         return await asyncio.to_thread(load_points_sqlite, str(self.db_path), run_id, key)
+
+    def history_sampler(
+        self,
+        run_id: str,
+        key: str,
+        version: Any,
+        *,
+        max_points: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> Callable[[], Awaitable[dict[str, Any] | None]]:
+        """Sample long histories in SQL (about 0.5 s for 1M points), then load every point in
+        the background so that zooming into the chart is answered from memory."""
+
+        async def sample() -> dict[str, Any] | None:
+            body = await asyncio.to_thread(
+                sample_response_sqlite,
+                str(self.db_path),
+                run_id,
+                key,
+                max_points=max_points,
+                start_step=start_step,
+                end_step=end_step,
+            )
+            if body is not None:
+                self._warm_history(run_id, key, version)
+            return body
+
+        return sample
+
+    def _warm_history(self, run_id: str, key: str, version: Any) -> None:
+        task = asyncio.create_task(
+            self.context.history_cache.points(
+                self.name,
+                run_id,
+                key,
+                version=version,
+                load=lambda: self.load_history(run_id, key),
+            )
+        )
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -147,7 +147,28 @@ class RestWorkspace(Workspace):
             max_points=max_points,
             start_step=start_step,
             end_step=end_step,
+            sample=self.history_sampler(
+                run_id,
+                key,
+                version,
+                max_points=max_points,
+                start_step=start_step,
+                end_step=end_step,
+            ),
         )
+
+    def history_sampler(
+        self,
+        run_id: str,
+        key: str,
+        version: Any,
+        *,
+        max_points: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> Callable[[], Awaitable[dict[str, Any] | None]] | None:
+        """A way to answer without loading every point; none over public REST."""
+        return None
 
     async def load_history(self, run_id: str, key: str) -> MetricPoints:
         """Every point of one metric, through the public get-history route."""
