@@ -1,0 +1,44 @@
+/**
+ * A small element builder: the sidebar renders plain DOM.
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | undefined> = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined) {
+      element.setAttribute(name, value);
+    }
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) {
+      element.append(child);
+    }
+  }
+  return element;
+}
+
+/**
+ * Replace a container's children only when `key` differs from the last render.
+ *
+ * Rebuilding unchanged DOM on every poll would close an open `<select>` and
+ * lose focus, so each section re-renders only when its data changed.
+ */
+export function renderIfChanged(
+  container: HTMLElement,
+  key: string,
+  build: () => (Node | string)[]
+): void {
+  if (renderKeys.get(container) === key) {
+    return;
+  }
+  renderKeys.set(container, key);
+  container.replaceChildren(...build());
+}
+
+/**
+ * The key each container was last rendered with.
+ */
+const renderKeys = new WeakMap<HTMLElement, string>();

@@ -1,0 +1,37 @@
+/**
+ * Playwright configuration for the Galata UI tests.
+ *
+ * Debian's Chromium is used because Playwright cannot download browsers here;
+ * video is off because it needs Playwright's own ffmpeg.
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+module.exports = {
+  ...baseConfig,
+  // The embedded MLflow server starts in the background: allow for it.
+  timeout: 120 * 1000,
+  reporter: [['list'], ['html', { open: 'never' }]],
+  use: {
+    ...baseConfig.use,
+    video: 'off',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run'
+      ]
+    }
+  },
+  webServer: {
+    command: 'jlpm start',
+    url: 'http://localhost:8888/lab',
+    timeout: 120 * 1000,
+    reuseExistingServer: !process.env.CI,
+    // SIGTERM lets the extension stop its MLflow server and clean up its store.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15 * 1000 }
+  }
+};
