@@ -19,11 +19,19 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml package.json
 	$(PY) -m pip install -q -U pip
 	$(PY) -m pip install -q "hatchling>=1.5" "hatch-nodejs-version>=0.3.2" "hatch-jupyter-builder>=0.10" editables "jupyterlab>=4.6,<4.7"
 	$(JLPM) install
+	# The editable install's build hook runs `jlpm build` once.
 	$(PY) -m pip install -q --no-build-isolation -e ".[test,dev]"
+	# Link (not copy) the labextension into the venv, so rebuilds show up in Lab.
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+# Rebuild the frontend when its sources change.
+LABEXT := jupyterlab_aml/labextension/package.json
+$(LABEXT): $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json | $(VENV)/.installed
 	$(JLPM) build
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(LABEXT)
 
 # Debian's Chromium for Galata (Playwright cannot download its own browsers here), and PostgreSQL
 # for the team-server tests. Skipped when already present.
