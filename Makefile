@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 JLPM := $(BIN)/jlpm
+# The build hook and the Galata web server call `jlpm` and `jupyter` by name.
+export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 

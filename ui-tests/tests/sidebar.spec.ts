@@ -46,5 +46,11 @@ test.describe('Experiment tracking sidebar', () => {
       path: screenshot,
       contentType: 'image/png'
     });
+    const whole = testInfo.outputPath('lab-with-sidebar.png');
+    await page.screenshot({ path: whole });
+    await testInfo.attach('lab-with-sidebar', {
+      path: whole,
+      contentType: 'image/png'
+    });
   });
 });
