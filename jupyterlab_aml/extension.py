@@ -8,9 +8,16 @@ from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, Unicode, default
 
+from .kernels import (
+    KERNEL_ACTIONS,
+    KernelRuns,
+    server_loopback_url,
+    session_manager,
+)
 from .metrics import MetricHistoryCache
 from .proxy import close_proxy_client
 from .routes import build_handlers
+from .tap import PassthroughTap
 from .workspaces.context import WorkspaceContext
 from .workspaces.registry import WorkspaceManager
 
@@ -75,7 +82,23 @@ class AmlExtension(ExtensionApp):
             ),
             local_autostart=self.local_autostart,
         )
-        self.settings["jupyterlab_aml"] = {"manager": self.manager, "app": self}
+        serverapp = self.serverapp
+        self.kernels = KernelRuns(self.manager, lambda: server_loopback_url(serverapp))
+        # Kernel tracking is mixed into whatever SessionManager class the server built. The class
+        # cannot be swapped at link time: its default depends on gateway config that does not
+        # exist yet, and replacing the trait would drop a class the user configured.
+        sessions = serverapp.session_manager
+        sessions.__class__ = session_manager(type(sessions))
+        sessions.aml_kernels = self.kernels
+        serverapp.event_logger.add_listener(
+            schema_id=KERNEL_ACTIONS, listener=self.kernels.on_kernel_action
+        )
+        self.settings["jupyterlab_aml"] = {
+            "manager": self.manager,
+            "app": self,
+            "kernels": self.kernels,
+            "tap": PassthroughTap(self.kernels, self.manager.context.history_cache),
+        }
 
     def initialize_handlers(self) -> None:
         """Register the REST API and the MLflow passthrough under ``{base_url}aml/``."""
@@ -87,5 +110,6 @@ class AmlExtension(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Stop workspaces and the embedded server with the Jupyter server."""
+        await self.kernels.stop()
         await self.manager.stop()
         await close_proxy_client(self.settings)

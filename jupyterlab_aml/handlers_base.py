@@ -9,6 +9,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 
 from .errors import AmlError, BadRequest
+from .kernels import KernelRuns
 from .workspaces.registry import WorkspaceManager
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,11 @@ class AmlHandler(APIHandler):
     def workspaces(self) -> WorkspaceManager:
         """The workspace service."""
         return self.settings["jupyterlab_aml"]["manager"]
+
+    @property
+    def kernels(self) -> KernelRuns:
+        """Per-kernel tokens and runs."""
+        return self.settings["jupyterlab_aml"]["kernels"]
 
     @property
     def aml_app(self) -> Any:

@@ -14,11 +14,15 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+from jupyter_server.auth import User
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.call_context import CallContext
 from tornado import web
 
 from .errors import BadRequest, NotFound, NotReady, UpstreamError, UpstreamTimeout
 from .handlers_base import AmlHandler
+from .kernel_registry import KernelIdentity
+from .tap import MAX_TAPPED_BODY, PassthroughTap, add_provenance_tags, tapped_route
 from .workspaces.base import Workspace
 
 # MLflow REST and artifact routes, for every kind.
@@ -36,6 +40,7 @@ _DROP_RESPONSE = {
 }  # fmt: skip
 _ARTIFACT_MARKERS = ("get-artifact", "mlflow-artifacts/")
 _BODY_QUEUE_CHUNKS = 8
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def check_passthrough_path(workspace: Workspace, path: str) -> str:
@@ -57,6 +62,11 @@ class MlflowPassthroughHandler(AmlHandler):
 
     _body: asyncio.Queue[bytes | None] | None = None
     _upstream: asyncio.Task[httpx.Response] | None = None
+    # Set for the small JSON routes the tap reads (and runs/create, which it tags): these are
+    # buffered whole instead of streamed.
+    _tapped: str | None = None
+    _buffer: bytearray | None = None
+    kernel: KernelIdentity | None = None
 
     def check_xsrf_cookie(self) -> None:
         """Allow the MLflow UI's own same-origin XHRs (browsers set Sec-Fetch-Site; pages
@@ -67,23 +77,45 @@ class MlflowPassthroughHandler(AmlHandler):
 
     async def prepare(self) -> None:  # type: ignore[override]
         """Authenticate before a single body byte is forwarded, then open the upstream."""
-        await super().prepare()
-        if self.current_user is None:
-            raise web.HTTPError(403)
-        action = "write" if self.request.method in ("POST", "PUT", "PATCH", "DELETE") else "read"
-        if not self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource):
-            raise web.HTTPError(403)
+        self.kernel = self.kernels.registry.identify(self.request.headers.get("Authorization"))
+        if self.kernel is not None:
+            await self._prepare_kernel()
+        else:
+            await super().prepare()
+            if self.current_user is None:
+                raise web.HTTPError(403)
+            action = "write" if self.request.method in _WRITES else "read"
+            user = self.current_user
+            if not self.authorizer.is_authorized(self, user, action, self.auth_resource):
+                raise web.HTTPError(403)
         ws, path = self.path_kwargs["ws"], self.path_kwargs["path"]
         workspace = self.workspaces.get(ws)
         path = check_passthrough_path(workspace, path)
-        if self._has_body():
+        self._tapped = tapped_route(path) if self.request.method == "POST" else None
+        if self._tapped and self._body_size() <= MAX_TAPPED_BODY:
+            self._buffer = bytearray()
+        elif self._has_body():
             self._body = asyncio.Queue(maxsize=_BODY_QUEUE_CHUNKS)
             self._upstream = asyncio.create_task(
                 self._send(workspace, path, self._body_chunks(self._body))
             )
 
+    async def _prepare_kernel(self) -> None:
+        """A kernel's own token: good for the passthrough only, and it names the kernel."""
+        CallContext.set(CallContext.JUPYTER_HANDLER, self)
+        if not self.check_host():
+            raise web.HTTPError(403)
+        kernel_id = self.kernel.kernel_id  # type: ignore[union-attr]
+        self.current_user = self._jupyter_current_user = User(
+            username=f"kernel-{kernel_id}", name=f"kernel {kernel_id}"
+        )
+        await self.workspaces.start()
+
     async def data_received(self, chunk: bytes) -> None:
         """Hand each chunk on; the bounded queue pushes back on a fast sender."""
+        if self._buffer is not None:
+            self._buffer.extend(chunk)
+            return
         await self._feed(chunk)
 
     async def _feed(self, item: bytes | None) -> None:
@@ -150,6 +182,9 @@ class MlflowPassthroughHandler(AmlHandler):
             # The MLflow UI uses relative URLs: its index must end with a slash.
             self.redirect(self.request.path + "/", permanent=False)
             return
+        if self._buffer is not None:
+            await self._forward_tapped(workspace, check_passthrough_path(workspace, path))
+            return
         if self._upstream is None:
             self._upstream = asyncio.create_task(
                 self._send(workspace, check_passthrough_path(workspace, path), None)
@@ -174,17 +209,56 @@ class MlflowPassthroughHandler(AmlHandler):
             await response.aclose()
         self.finish()
 
+    async def _forward_tapped(self, workspace: Workspace, path: str) -> None:
+        """Small JSON calls (log-metric, log-batch, runs/create, ...): whole body in, whole
+        answer out, so that runs can be tagged and logged points pushed to browsers."""
+        body = bytes(self._buffer or b"")
+        if self._tapped == "runs/create" and self.kernel is not None:
+            body = add_provenance_tags(body, self.kernel, await self._notebook_path())
+        response = await self._send(workspace, path, body)
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+        self.set_status(response.status_code, response.reason_phrase or None)
+        self._clear_representation_headers()
+        for name, value in response.headers.multi_items():
+            # aread() decoded the body: its encoding and length headers no longer apply.
+            if name.lower() not in _DROP_RESPONSE | {"content-length", "content-encoding"}:
+                self.add_header(name, value)
+        if response.status_code == 200:
+            self.tap.after_upstream(workspace.name, self._tapped, self.kernel, body, content)
+        self.finish(content)
+
+    async def _notebook_path(self) -> str | None:
+        """The kernel's notebook, relative to the server root (it may have been renamed)."""
+        kernel = self.kernel
+        if kernel is None or kernel.kernel_id is None:
+            return None
+        try:
+            session = await self.session_manager.get_session(kernel_id=kernel.kernel_id)
+        except web.HTTPError:  # no session: a console or a kernel started through api/kernels
+            return kernel.path
+        return session.get("path") or kernel.path
+
+    @property
+    def tap(self) -> PassthroughTap:
+        """What the passthrough learns from kernel traffic."""
+        return self.settings["jupyterlab_aml"]["tap"]
+
     async def _send(
-        self, workspace: Workspace, path: str, body: AsyncIterator[bytes] | None
+        self, workspace: Workspace, path: str, body: AsyncIterator[bytes] | bytes | None
     ) -> httpx.Response:
         workspace.ensure_started()
         base = workspace.upstream_base_url()
         if not base:
             raise NotReady(workspace.info().detail or f"workspace {workspace.name!r} is starting")
+        # A buffered body may have been rewritten: httpx sets its length again.
+        drop = _DROP_REQUEST | {"content-length"} if isinstance(body, bytes) else _DROP_REQUEST
         headers = {
             name: value
             for name, value in self.request.headers.get_all()
-            if name.lower() not in _DROP_REQUEST
+            if name.lower() not in drop
         }
         headers.update(await workspace.auth_headers())
         http = _client(self.settings)
@@ -209,9 +283,13 @@ class MlflowPassthroughHandler(AmlHandler):
 
     def _has_body(self) -> bool:
         headers = self.request.headers
-        return int(headers.get("Content-Length", "0") or 0) > 0 or "chunked" in headers.get(
-            "Transfer-Encoding", ""
-        )
+        return self._body_size() > 0 or "chunked" in headers.get("Transfer-Encoding", "")
+
+    def _body_size(self) -> int:
+        try:
+            return int(self.request.headers.get("Content-Length", "0") or 0)
+        except ValueError:
+            raise BadRequest("Content-Length is not a number") from None
 
     def _clear_representation_headers(self) -> None:
         for name in ("Content-Type", "Content-Security-Policy"):

@@ -7,7 +7,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .compare import compare_runs
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
 from .handlers_base import AmlHandler
 from .proxy import MlflowPassthroughHandler
 
@@ -15,6 +15,7 @@ _WS = r"(?P<ws>[^/]+)"
 _RUN = r"(?P<run_id>[^/]+)"
 # Metric keys may contain "/" ("train/loss"); the key is always the last segment group.
 _KEY = r"(?P<key>.+)"
+_KERNEL = r"(?P<kernel_id>[0-9a-fA-F-]{1,64})"
 _MAX_RESULTS = 50_000
 
 
@@ -183,6 +184,30 @@ class CompareHandler(AmlHandler):
         )
 
 
+class KernelRunsHandler(AmlHandler):
+    """The runs one kernel created."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, kernel_id: str) -> None:
+        """That kernel's runs, newest first, and the workspace it logs to."""
+        known = kernel_id in self.kernel_manager
+        self.send_json(await self.kernels.kernel_runs(kernel_id, known_kernel=known))
+
+
+class KernelTokenHandler(AmlHandler):
+    """A tracking token for a kernel started without one (``%aml_track`` asks for it)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, kernel_id: str) -> None:
+        """Mint a per-kernel token, good only for the MLflow passthrough."""
+        if kernel_id not in self.kernel_manager:
+            raise NotFound(f"no kernel with id {kernel_id!r}")
+        self.kernels.watch(self.kernel_manager, kernel_id)
+        self.send_json(self.kernels.issue_token(kernel_id), status=201)
+
+
 def build_handlers() -> list[tuple[str, type[AmlHandler]]]:
     """Routes relative to the server's base URL."""
     api = "aml/api"
@@ -198,6 +223,8 @@ def build_handlers() -> list[tuple[str, type[AmlHandler]]]:
         (f"workspaces/{_WS}/runs/{_RUN}/artifacts", ArtifactsHandler),
         (f"workspaces/{_WS}/runs/{_RUN}/artifacts/content", ArtifactContentHandler),
         (f"workspaces/{_WS}/compare", CompareHandler),
+        (f"kernels/{_KERNEL}/runs", KernelRunsHandler),
+        (f"kernels/{_KERNEL}/token", KernelTokenHandler),
     ]
     handlers = [(url_path_join("/", api, path) + "/?$", cls) for path, cls in routes]
     handlers.append((r"/aml/mlflow/(?P<ws>[^/]+)/?(?P<path>.*)", MlflowPassthroughHandler))

@@ -112,6 +112,7 @@ def aml_fetch(jp_fetch):
         )
         return response.code, payload
 
+    fetch.jp_fetch = jp_fetch
     return fetch
 
 
@@ -149,3 +150,11 @@ def wait_for():
         raise AssertionError(f"condition not met within {timeout} s")
 
     return wait
+
+
+@pytest.fixture
+def notebook_dir(jp_root_dir):
+    """A folder under the server root where test notebooks "live"."""
+    folder = jp_root_dir / "work"
+    folder.mkdir(exist_ok=True)
+    return folder

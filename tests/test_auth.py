@@ -9,7 +9,13 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from jupyterlab_aml.routes import build_handlers
 
-SAMPLE = {"ws": "local", "run_id": "0123456789abcdef", "key": "loss", "path": "api/2.0/mlflow/x"}
+SAMPLE = {
+    "ws": "local",
+    "run_id": "0123456789abcdef",
+    "key": "loss",
+    "path": "api/2.0/mlflow/x",
+    "kernel_id": "00000000-0000-0000-0000-000000000000",
+}
 VERBS = ("get", "post", "put", "patch", "delete")
 
 
