@@ -27,9 +27,6 @@ KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 END_REASON_TAG = "jupyterlab_aml.end_reason"
 # Env a kernel must not inherit: MLflow's client prefers basic auth over our token.
 _STALE_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_AUTH")
-# An interrupt inside `with mlflow.start_run()` ends the run as FAILED in the kernel itself: give
-# that a moment before deciding the run was abandoned.
-_INTERRUPT_GRACE = 2.0
 _ACTIVE = ("RUNNING", "SCHEDULED")
 
 # The token minted in get_kernel_env, for the start_kernel_for_session call in the same task.
@@ -120,12 +117,11 @@ class KernelRuns:
             self.close_runs_soon(kernel_id, "kernel shut down", revoke=True)
         elif action == "restart":
             self.close_runs_soon(kernel_id, "kernel restarted")
-        elif action == "interrupt":
-            self.close_runs_soon(kernel_id, "kernel interrupted", delay=_INTERRUPT_GRACE)
+        # An interrupt is left alone on purpose: inside `with mlflow.start_run()` MLflow itself
+        # ends the run (FAILED), and a run started without `with` is still the kernel's active
+        # run, which the user may go on logging to.
 
-    def close_runs_soon(
-        self, kernel_id: str, reason: str, *, revoke: bool = False, delay: float = 0.0
-    ) -> None:
+    def close_runs_soon(self, kernel_id: str, reason: str, *, revoke: bool = False) -> None:
         """Schedule closing a kernel's RUNNING runs; never blocks the caller."""
         identity = self.registry.revoke(kernel_id) if revoke else self.registry.get(kernel_id)
         if revoke:
@@ -137,14 +133,12 @@ class KernelRuns:
         running = self._closing.get(kernel_id)
         if running is not None and not running.done():
             return
-        task = asyncio.ensure_future(self._close_runs(identity, reason, delay))
+        task = asyncio.ensure_future(self._close_runs(identity, reason))
         self._closing[kernel_id] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _close_runs(self, identity: KernelIdentity, reason: str, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+    async def _close_runs(self, identity: KernelIdentity, reason: str) -> None:
         for run_id, workspace in list(identity.runs.items()):
             try:
                 await self._kill_if_running(workspace, run_id, reason)
