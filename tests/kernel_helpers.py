@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 
-async def start_notebook_kernel(aml_fetch, path: str) -> dict[str, Any]:
+async def start_notebook_kernel(
+    aml_fetch, path: str, kernel_name: str = "python3"
+) -> dict[str, Any]:
     """POST api/sessions like JupyterLab does when a notebook opens; returns the session."""
     response = await aml_fetch.jp_fetch(
         "api", "sessions", method="POST",
         body=json.dumps({"path": path, "name": path.rsplit("/", 1)[-1], "type": "notebook",
-                         "kernel": {"name": "python3"}}),
+                         "kernel": {"name": kernel_name}}),
     )  # fmt: skip
     return json.loads(response.body)
 

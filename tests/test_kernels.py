@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from .foreign_env import install_kernelspec
 from .kernel_helpers import run_cell, start_notebook_kernel
 
 PLAIN_MLFLOW = """
@@ -184,3 +186,30 @@ async def test_crashed_kernel_runs_are_killed(
 async def test_unknown_kernel_runs_is_404(aml_fetch):
     code, body = await aml_fetch("api", "kernels", "0000-dead", "runs")
     assert code == 404 and "0000-dead" in body["message"]
+
+
+@pytest.fixture
+def foreign_kernel(jp_data_dir):
+    """Registered before the server starts (list it before aml_fetch)."""
+    return install_kernelspec(jp_data_dir)
+
+
+async def test_kernel_from_an_env_with_only_mlflow_logs_too(
+    foreign_kernel, aml_fetch, team_workspace, team_client, jp_serverapp, notebook_dir
+):
+    await activate_team(aml_fetch, team_workspace)
+    session = await start_notebook_kernel(aml_fetch, "work/foreign.ipynb", foreign_kernel)
+    kernel_id = session["kernel"]["id"]
+    probe = await run_cell(
+        jp_serverapp,
+        kernel_id,
+        "import importlib.util as u, sys\nprint(u.find_spec('jupyterlab_aml') is None, sys.prefix)",
+    )
+    assert probe["stdout"].startswith("True "), probe
+
+    run_id = run_id_from(await run_cell(jp_serverapp, kernel_id, PLAIN_MLFLOW))
+
+    run = team_client.get_run(run_id)
+    assert run.data.tags["mlflow.source.name"] == "work/foreign.ipynb"
+    assert run.data.tags["jupyterlab_aml.kernel_id"] == kernel_id
+    assert len(team_client.get_metric_history(run_id, "loss")) == 3
