@@ -14,3 +14,10 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
     from .extension import AmlExtension
 
     return [{"module": "jupyterlab_aml", "app": AmlExtension}]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext jupyterlab_aml``: register ``%aml_track``."""
+    from .magics import AmlTrackMagics
+
+    ipython.register_magics(AmlTrackMagics)
