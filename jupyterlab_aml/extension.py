@@ -14,6 +14,7 @@ from .kernels import (
     server_loopback_url,
     session_manager,
 )
+from .live import LiveHub
 from .metrics import MetricHistoryCache
 from .proxy import close_proxy_client
 from .routes import build_handlers
@@ -46,6 +47,13 @@ class AmlExtension(ExtensionApp):
     )
     max_points = Int(
         1000, config=True, help="Default number of points a metric history is sampled down to."
+    )
+    poll_interval = Float(
+        10.0,
+        config=True,
+        help="Seconds between polls of a watched run that is logged elsewhere (remote jobs); "
+        "runs logged by kernels through this server are pushed, never polled. Failures back "
+        "off up to 16 times this.",
     )
     upstream_timeout = Float(
         30.0,
@@ -83,7 +91,10 @@ class AmlExtension(ExtensionApp):
             local_autostart=self.local_autostart,
         )
         serverapp = self.serverapp
-        self.kernels = KernelRuns(self.manager, lambda: server_loopback_url(serverapp))
+        self.live = LiveHub(self.manager, poll_interval=self.poll_interval)
+        self.kernels = KernelRuns(
+            self.manager, lambda: server_loopback_url(serverapp), live=self.live
+        )
         # Kernel tracking is mixed into whatever SessionManager class the server built. The class
         # cannot be swapped at link time: its default depends on gateway config that does not
         # exist yet, and replacing the trait would drop a class the user configured.
@@ -97,7 +108,8 @@ class AmlExtension(ExtensionApp):
             "manager": self.manager,
             "app": self,
             "kernels": self.kernels,
-            "tap": PassthroughTap(self.kernels, self.manager.context.history_cache),
+            "live": self.live,
+            "tap": PassthroughTap(self.kernels, self.manager.context.history_cache, self.live),
         }
 
     def initialize_handlers(self) -> None:
@@ -111,5 +123,6 @@ class AmlExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop workspaces and the embedded server with the Jupyter server."""
         await self.kernels.stop()
+        await self.live.stop()
         await self.manager.stop()
         await close_proxy_client(self.settings)

@@ -38,8 +38,11 @@ _pending_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 class KernelRuns:
     """The kernel side of the extension: tokens, kernel env, and run lifecycle."""
 
-    def __init__(self, workspaces: WorkspaceManager, server_url: Callable[[], str]):
+    def __init__(
+        self, workspaces: WorkspaceManager, server_url: Callable[[], str], live: Any = None
+    ):
         self.workspaces = workspaces
+        self.live = live  # LiveHub: browsers see runs turn KILLED
         self.registry = KernelRegistry()
         # e.g. http://127.0.0.1:8888/base/ : where kernels reach this server. A callable, since
         # the port is only final once the server has bound it.
@@ -161,6 +164,8 @@ class KernelRuns:
             body={"run_id": run_id, "status": "KILLED", "end_time": int(time.time() * 1000)},
         )  # fmt: skip
         log.info("run %s in %s marked KILLED: %s", run_id, workspace_name, reason)
+        if self.live is not None:
+            self.live.publish_run(workspace_name, (await workspace.get_run(run_id)).to_json())
 
     async def stop(self) -> None:
         """Let pending run closures finish (briefly) at server shutdown."""

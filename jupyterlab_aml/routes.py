@@ -9,6 +9,7 @@ from tornado import web
 from .compare import compare_runs
 from .errors import BadRequest, NotFound
 from .handlers_base import AmlHandler
+from .live_socket import LiveSocketHandler
 from .proxy import MlflowPassthroughHandler
 
 _WS = r"(?P<ws>[^/]+)"
@@ -225,6 +226,7 @@ def build_handlers() -> list[tuple[str, type[AmlHandler]]]:
         (f"workspaces/{_WS}/compare", CompareHandler),
         (f"kernels/{_KERNEL}/runs", KernelRunsHandler),
         (f"kernels/{_KERNEL}/token", KernelTokenHandler),
+        ("live", LiveSocketHandler),
     ]
     handlers = [(url_path_join("/", api, path) + "/?$", cls) for path, cls in routes]
     handlers.append((r"/aml/mlflow/(?P<ws>[^/]+)/?(?P<path>.*)", MlflowPassthroughHandler))

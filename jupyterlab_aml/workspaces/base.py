@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from ..metrics import MetricPoints
 from ..models import Experiment, Run, WorkspaceInfo
 
 
@@ -93,3 +94,17 @@ class Workspace(abc.ABC):
         self, run_id: str, path: str
     ) -> AbstractAsyncContextManager[tuple[str, AsyncIterator[bytes]]]:
         """Context giving (content type, chunk iterator) for one artifact file."""
+
+    # ---- live polling (jupyterlab_aml.live_poll) ------------------------------------------------
+    # Runs logged elsewhere are polled while a browser watches them; these two reads are all the
+    # poller needs. Kinds that do not override them are simply not polled.
+    async def run_snapshot(self, run_id: str) -> tuple[Run, dict[str, tuple[int, int]]]:
+        """The run, plus the (step, timestamp) of each metric's latest point."""
+        raise NotImplementedError(f"{self.kind} workspaces cannot be polled")
+
+    async def metric_points_after(
+        self, run_id: str, key: str, after_step: int | None, after_timestamp: int | None = None
+    ) -> MetricPoints:
+        """Points of ``key`` from (after_step, after_timestamp) on, maybe more; all if None."""
+        # A superset is fine: the poller drops what it has already sent, by (step, timestamp).
+        raise NotImplementedError(f"{self.kind} workspaces cannot be polled")

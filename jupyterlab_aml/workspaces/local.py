@@ -26,7 +26,7 @@ import httpx
 
 from ..metrics import MetricPoints
 from .context import WorkspaceContext
-from .local_history import load_points_sqlite, sample_response_sqlite
+from .local_history import connect_read_only, load_points_sqlite, sample_response_sqlite
 from .rest import RestWorkspace
 
 log = logging.getLogger(__name__)
@@ -322,3 +322,29 @@ class LocalWorkspace(RestWorkspace):
         )
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
+
+    # ---- live polling (jupyterlab_aml.live_poll): incremental reads from sqlite ---------------
+    # A range on index_metrics_run_uuid_key_step; the timestamp test runs inside SQLite, so
+    # metrics logged without a step (all at step 0) do not bring their whole history back.
+    _POINTS_AFTER_SQL = (
+        "SELECT step, timestamp, iif(is_nan, NULL, value) FROM metrics"
+        " WHERE run_uuid = ? AND key = ? AND step >= ? AND (step > ? OR timestamp >= ?)"
+        " ORDER BY step"
+    )
+
+    async def metric_points_after(
+        self, run_id: str, key: str, after_step: int | None, after_timestamp: int | None = None
+    ) -> MetricPoints:
+        """Points of ``key`` from (after_step, after_timestamp) on, maybe more; all if None."""
+        if after_step is None:
+            return await self.load_history(run_id, key)
+        since = -(2**63) if after_timestamp is None else after_timestamp
+        args = (run_id, key, after_step, after_step, since)
+        return await asyncio.to_thread(self._points_after_sqlite, str(self.db_path), args)
+
+    @classmethod
+    def _points_after_sqlite(cls, db_path: str, args: tuple) -> MetricPoints:
+        with contextlib.closing(connect_read_only(db_path)) as connection:
+            rows = connection.execute(cls._POINTS_AFTER_SQL, args).fetchall()
+        # NULL (a logged NaN) becomes NaN in a float array; MetricPoints turns ±DBL_MAX into ±Inf.
+        return MetricPoints([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
