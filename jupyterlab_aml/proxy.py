@@ -8,12 +8,11 @@ workspace's. Bodies stream both ways, so artifact uploads and downloads never si
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+import aiohttp
 from jupyter_server.auth import User
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.call_context import CallContext
@@ -24,6 +23,7 @@ from .handlers_base import AmlHandler
 from .kernel_registry import KernelIdentity
 from .tap import MAX_TAPPED_BODY, PassthroughTap, add_provenance_tags, tapped_route
 from .workspaces.base import Workspace
+from .workspaces.rest_client import describe, new_session, raw_url
 
 # MLflow REST and artifact routes, for every kind.
 _API_PREFIXES = ("api/", "ajax-api/", "get-artifact", "model-versions/get-artifact")
@@ -61,7 +61,7 @@ class MlflowPassthroughHandler(AmlHandler):
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
     _body: asyncio.Queue[bytes | None] | None = None
-    _upstream: asyncio.Task[httpx.Response] | None = None
+    _upstream: asyncio.Task[aiohttp.ClientResponse] | None = None
     # Set for the small JSON routes the tap reads (and runs/create, which it tags): these are
     # buffered whole instead of streamed.
     _tapped: str | None = None
@@ -193,20 +193,16 @@ class MlflowPassthroughHandler(AmlHandler):
             await self._feed(None)
         response = await self._upstream
         try:
-            self.set_status(response.status_code, response.reason_phrase or None)
-            self._clear_representation_headers()
-            for name, value in response.headers.multi_items():
-                if name.lower() not in _DROP_RESPONSE:
-                    self.add_header(name, value)
+            self._copy_status_and_headers(response)
             if any(marker in path for marker in _ARTIFACT_MARKERS):
                 # Artifacts are user data: no script of theirs may run in Jupyter's origin.
                 self.set_header("Content-Security-Policy", "sandbox")
                 self.set_header("X-Content-Type-Options", "nosniff")
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 self.write(chunk)
                 await self.flush()
         finally:
-            await response.aclose()
+            response.release()
         self.finish()
 
     async def _forward_tapped(self, workspace: Workspace, path: str) -> None:
@@ -217,16 +213,11 @@ class MlflowPassthroughHandler(AmlHandler):
             body = add_provenance_tags(body, self.kernel, await self._notebook_path())
         response = await self._send(workspace, path, body)
         try:
-            content = await response.aread()
+            content = await response.read()
         finally:
-            await response.aclose()
-        self.set_status(response.status_code, response.reason_phrase or None)
-        self._clear_representation_headers()
-        for name, value in response.headers.multi_items():
-            # aread() decoded the body: its encoding and length headers no longer apply.
-            if name.lower() not in _DROP_RESPONSE | {"content-length", "content-encoding"}:
-                self.add_header(name, value)
-        if response.status_code == 200:
+            response.release()
+        self._copy_status_and_headers(response)
+        if response.status == 200:
             self.tap.after_upstream(workspace.name, self._tapped, self.kernel, body, content)
         self.finish(content)
 
@@ -246,14 +237,21 @@ class MlflowPassthroughHandler(AmlHandler):
         """What the passthrough learns from kernel traffic."""
         return self.settings["jupyterlab_aml"]["tap"]
 
+    def _copy_status_and_headers(self, response: aiohttp.ClientResponse) -> None:
+        self.set_status(response.status, response.reason or None)
+        self._clear_representation_headers()
+        for name, value in response.headers.items():
+            if name.lower() not in _DROP_RESPONSE:
+                self.add_header(name, value)
+
     async def _send(
         self, workspace: Workspace, path: str, body: AsyncIterator[bytes] | bytes | None
-    ) -> httpx.Response:
+    ) -> aiohttp.ClientResponse:
         workspace.ensure_started()
         base = workspace.upstream_base_url()
         if not base:
             raise NotReady(workspace.info().detail or f"workspace {workspace.name!r} is starting")
-        # A buffered body may have been rewritten: httpx sets its length again.
+        # A buffered body may have been rewritten: aiohttp sets its length again.
         drop = _DROP_REQUEST | {"content-length"} if isinstance(body, bytes) else _DROP_REQUEST
         headers = {
             name: value
@@ -261,20 +259,23 @@ class MlflowPassthroughHandler(AmlHandler):
             if name.lower() not in drop
         }
         headers.update(await workspace.auth_headers())
-        http = _client(self.settings)
-        request = http.build_request(
-            self.request.method or "GET",
-            f"{base.rstrip('/')}/{path}",
-            params=self.request.query.encode("latin-1") if self.request.query else None,
-            headers=headers,
-            content=body,
-        )
+        query = f"?{self.request.query}" if self.request.query else ""
         try:
-            return await http.send(request, stream=True)
-        except httpx.TimeoutException as err:
+            return await _session(self.settings).request(
+                self.request.method or "GET",
+                raw_url(f"{base.rstrip('/')}/{path}{query}"),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                # Forward exactly what the caller sent and what the upstream answered.
+                skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
+            )
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise UpstreamTimeout(f"workspace {workspace.name!r} did not answer in time") from err
-        except httpx.HTTPError as err:
-            raise UpstreamError(f"cannot reach workspace {workspace.name!r}: {err}") from err
+        except aiohttp.ClientError as err:
+            raise UpstreamError(
+                f"cannot reach workspace {workspace.name!r}: {describe(err)}"
+            ) from err
 
     @staticmethod
     async def _body_chunks(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
@@ -302,22 +303,18 @@ class MlflowPassthroughHandler(AmlHandler):
         super().on_finish()
 
 
-def _client(settings: dict[str, Any]) -> httpx.AsyncClient:
-    """One pooled client per server: keep-alive matters for many small log calls."""
+def _session(settings: dict[str, Any]) -> aiohttp.ClientSession:
+    """One pooled session per server: keep-alive matters for many small log calls. Reads may
+    pause up to two minutes between chunks (large artifact uploads behind slow storage)."""
     state = settings["jupyterlab_aml"]
-    if "proxy_client" not in state:
-        state["proxy_client"] = httpx.AsyncClient(
-            timeout=httpx.Timeout(120.0, connect=5.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            trust_env=False,
-            follow_redirects=False,
-        )
-    return state["proxy_client"]
+    session = state.get("proxy_session")
+    if session is None or session.closed:
+        session = state["proxy_session"] = new_session(read_timeout=120.0, limit=64)
+    return session
 
 
 async def close_proxy_client(settings: dict[str, Any]) -> None:
-    """Close the pooled client at shutdown."""
-    client = settings["jupyterlab_aml"].pop("proxy_client", None)
-    if client is not None:
-        with contextlib.suppress(Exception):
-            await client.aclose()
+    """Close the pooled session at shutdown."""
+    session = settings["jupyterlab_aml"].pop("proxy_session", None)
+    if session is not None:
+        await session.close()

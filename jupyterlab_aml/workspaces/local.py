@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 from ..metrics import MetricPoints
 from .context import WorkspaceContext
 from .local_history import connect_read_only, load_points_sqlite, sample_response_sqlite
 from .rest import RestWorkspace
+from .rest_client import new_session
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +242,12 @@ class LocalWorkspace(RestWorkspace):
         """Poll a store-backed route (not /health, which answers before the db is migrated)."""
         url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search"
         deadline = time.monotonic() + _READY_TIMEOUT
-        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as http:
+        async with new_session(read_timeout=2.0, limit=1) as http:
             while time.monotonic() < deadline and not exited.done():
-                with contextlib.suppress(httpx.HTTPError):
-                    response = await http.get(url, params={"max_results": 1})
-                    if response.status_code == 200:
-                        return True
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(url, params={"max_results": 1}) as response:
+                        if response.status == 200:
+                            return True
                 await asyncio.sleep(0.05)
         if not exited.done():
             self.set_state("error", f"embedded MLflow server not ready after {_READY_TIMEOUT} s")

@@ -206,8 +206,8 @@ class RestWorkspace(Workspace):
         # The run must exist here, so an unknown id is a 404 and not an upstream 500.
         await self._raw_run(run_id)
         params = {"run_uuid": run_id, "path": clean}
-        async with self.client.stream("GET", "get-artifact", params=params) as response:
-            yield artifact_content_type(clean), response.aiter_bytes()
+        async with self.client.stream("GET", "get-artifact", params=params) as chunks:
+            yield artifact_content_type(clean), chunks
 
     # ---- live polling (jupyterlab_aml.live_poll): incremental reads -----------------------------
     # MLflow's own step-range route, for `mlflow` kinds. It samples a range down to max_results

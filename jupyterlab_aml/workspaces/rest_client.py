@@ -1,18 +1,21 @@
 """Async client for the public MLflow REST API, with upstream errors mapped to domain errors.
 
-We talk REST through httpx rather than ``mlflow.MlflowClient``: that client is synchronous and is
-configured through process-global env (tracking URI, token), while one server here serves several
-workspaces at once, each signed with its own, refreshing credentials.
+We talk REST through aiohttp rather than ``mlflow.MlflowClient``: that client is synchronous and
+is configured through process-global env (tracking URI, token), while one server here serves
+several workspaces at once, each signed with its own, refreshing credentials. aiohttp rather than
+httpx: measured here, httpx adds about 1 ms per request, which is a sixth of a log-metric call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from ..errors import BadRequest, NotFound, UpstreamError, UpstreamTimeout
 
@@ -21,10 +24,23 @@ AuthHeaders = Callable[[], Awaitable[dict[str, str]]]
 # MLflow error codes that mean "the caller asked for something that does not exist" or "bad input".
 _NOT_FOUND_CODES = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _BAD_INPUT_CODES = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST"}
+_CHUNK = 64 * 1024
 
 
 async def _no_auth() -> dict[str, str]:
     return {}
+
+
+def new_session(*, read_timeout: float | None, limit: int = 32) -> aiohttp.ClientSession:
+    """A pooled keep-alive session that never stores cookies or reads proxy env."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=read_timeout),
+        connector=aiohttp.TCPConnector(limit=limit, enable_cleanup_closed=True),
+        # Upstream cookies must never be kept and replayed for another caller.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
+    )
 
 
 class MlflowRestClient:
@@ -36,24 +52,28 @@ class MlflowRestClient:
         auth_headers: AuthHeaders = _no_auth,
         *,
         timeout: float = 30.0,
-        verify: Any = True,
         display_uri: str | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self._auth_headers = auth_headers
         self._display = display_uri or self.base_url
-        # HTTP/1.1 keep-alive pool; MLflow's uvicorn answers fast on a warm connection.
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            verify=verify,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            # Never pick up HTTP(S)_PROXY for loopback or workspace traffic implicitly.
-            trust_env=False,
-        )
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """Created on first use, inside the running event loop."""
+        if self._session is None or self._session.closed:
+            self._session = new_session(read_timeout=self._timeout)
+        return self._session
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
 
     async def call(
         self,
@@ -64,48 +84,63 @@ class MlflowRestClient:
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Send one request and return its decoded JSON, or raise a domain error."""
+        headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.request(
+            async with self.session.request(
                 method,
-                f"{self.base_url}/{path.lstrip('/')}",
+                self._url(path),
                 params=params,
-                json=body,
-                headers=await self._auth_headers(),
-            )
-        except httpx.TimeoutException as err:
+                data=json.dumps(body) if body is not None else None,
+                headers=headers,
+                allow_redirects=False,
+            ) as response:
+                content = await response.read()
+                status = response.status
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise UpstreamTimeout(f"{self._display} did not answer in time") from err
-        except httpx.HTTPError as err:
-            raise UpstreamError(f"cannot reach {self._display}: {err}") from err
-        if response.status_code >= 400:
-            raise upstream_error(response.status_code, response.content, self._display)
+        except aiohttp.ClientError as err:
+            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
+        if status >= 400:
+            raise upstream_error(status, content, self._display)
         try:
-            return response.json() if response.content else {}
-        except json.JSONDecodeError as err:
+            return json.loads(content) if content else {}
+        except ValueError as err:
             raise UpstreamError(
-                f"{self._display} answered with something that is not JSON", response.status_code
+                f"{self._display} answered with something that is not JSON", status
             ) from err
 
     @asynccontextmanager
     async def stream(
         self, method: str, path: str, *, params: Any = None
-    ) -> AsyncIterator[httpx.Response]:
-        """Open a streamed response; errors are raised before the body is read."""
-        headers = await self._auth_headers()
-        request = self._http.build_request(
-            method, f"{self.base_url}/{path.lstrip('/')}", params=params, headers=headers
-        )
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Chunks of a streamed response body; errors are raised before the body is read."""
+        headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.TimeoutException as err:
+            response = await self.session.request(
+                method, self._url(path), params=params, headers=headers, allow_redirects=False
+            )
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise UpstreamTimeout(f"{self._display} did not answer in time") from err
-        except httpx.HTTPError as err:
-            raise UpstreamError(f"cannot reach {self._display}: {err}") from err
+        except aiohttp.ClientError as err:
+            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
         try:
-            if response.status_code >= 400:
-                raise upstream_error(response.status_code, await response.aread(), self._display)
-            yield response
+            if response.status >= 400:
+                raise upstream_error(response.status, await response.read(), self._display)
+            yield response.content.iter_chunked(_CHUNK)
         finally:
-            await response.aclose()
+            response.release()
+
+
+def describe(err: BaseException) -> str:
+    """A one-line reason for a transport error."""
+    return str(err) or type(err).__name__
+
+
+def raw_url(url: str) -> URL:
+    """Keep an already-encoded URL byte for byte (no re-quoting of the caller's query)."""
+    return URL(url, encoded=True)
 
 
 def upstream_error(status: int, content: bytes, display: str) -> Exception:
