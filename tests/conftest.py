@@ -158,3 +158,18 @@ def notebook_dir(jp_root_dir):
     folder = jp_root_dir / "work"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def local_ready(aml_fetch, wait_for):
+    """Wait until the embedded workspace is ready (use with local_autostart -> True)."""
+
+    async def ready():
+        async def state():
+            _, body = await aml_fetch("api", "workspaces")
+            (local,) = [w for w in body["workspaces"] if w["name"] == "local"]
+            return local if local["state"] == "ready" else None
+
+        return await wait_for(state, timeout=120)
+
+    return ready

@@ -18,19 +18,6 @@ def local_autostart() -> bool:
     return True
 
 
-@pytest.fixture
-def local_ready(aml_fetch, wait_for):
-    async def ready():
-        async def state():
-            _, body = await aml_fetch("api", "workspaces")
-            (local,) = [w for w in body["workspaces"] if w["name"] == "local"]
-            return local if local["state"] == "ready" else None
-
-        return await wait_for(state, timeout=120)
-
-    return ready
-
-
 async def test_local_store_serves_api_ui_and_fast_history(
     aml_fetch, local_ready, jp_serverapp, jp_base_url, jp_http_port, monkeypatch
 ):
