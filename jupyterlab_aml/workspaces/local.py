@@ -1,81 +1,27 @@
-"""The embedded workspace: MLflow's own tracking server as a lean child process.
-
-We launch MLflow's ASGI app (``mlflow.server.fastapi_app:app``) with uvicorn directly, configured
-through the same environment that ``mlflow server`` sets for its workers. ``mlflow server`` itself
-is a CLI process that imports MLflow, then execs uvicorn as a second process: measured here, that
-wrapper doubles both launch time and memory (see bench/README.md), and buys nothing.
-"""
+"""The embedded workspace: a local MLflow store that needs no setup, always present."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import fcntl
 import logging
-import os
-import signal
-import socket
-import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from ..metrics import MetricPoints
 from ..models import Run
 from .context import WorkspaceContext
+from .embedded_server import EmbeddedMlflowServer
 from .local_history import connect_read_only, load_points_sqlite, sample_response_sqlite
 from .local_runs import ordered_run_ids, page_offset, parse_joined_order_by
 from .local_runs import page_token as next_page_token
 from .rest import RestWorkspace
-from .rest_client import new_session
 
 log = logging.getLogger(__name__)
 
-# Restart backoff after the child dies: 0.5 s doubling to 30 s, reset once it stays up a minute.
-_BACKOFF_START, _BACKOFF_MAX, _STABLE_AFTER = 0.5, 30.0, 60.0
-_READY_TIMEOUT = 120.0
 # Above this page size the run-id filter gets long; MLflow's own search is used instead.
 _FAST_PAGE_MAX = 1000
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """Ask Linux to SIGTERM the child if the Jupyter server dies without cleaning up."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def free_loopback_port() -> int:
-    """A port free on 127.0.0.1 right now; each Jupyter server gets its own."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _StartupLock:
-    """An advisory lock file, taken without blocking the event loop."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    async def __aenter__(self) -> None:
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                await asyncio.sleep(0.1)
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None
 
 
 class LocalWorkspace(RestWorkspace):
@@ -94,22 +40,25 @@ class LocalWorkspace(RestWorkspace):
         super().__init__(name, context=context)
         self.store_dir = Path(store_dir)
         self.autostart = autostart
-        self.port: int | None = None
-        self.pid: int | None = None
-        self._process: asyncio.subprocess.Process | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._stopping = False
+        self.server = EmbeddedMlflowServer(
+            self.store_dir, on_state=self.set_state, on_ready=self._serving
+        )
         self._warming: set[asyncio.Task[Any]] = set()
 
     @property
     def db_path(self) -> Path:
-        """The sqlite file the child serves."""
-        return self.store_dir / "mlflow.db"
+        """The sqlite file the embedded server serves (and we read, read-only)."""
+        return self.server.db_path
 
     @property
-    def log_path(self) -> Path:
-        """The child's stdout/stderr, kept for error messages."""
-        return self.store_dir / "mlflow-server.log"
+    def port(self) -> int | None:
+        """The embedded server's loopback port while it serves."""
+        return self.server.port
+
+    @property
+    def pid(self) -> int | None:
+        """The embedded server's process id."""
+        return self.server.pid
 
     def to_config(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The local workspace is implicit; nothing to persist."""
@@ -127,7 +76,7 @@ class LocalWorkspace(RestWorkspace):
         """The child listens on loopback only and needs no credentials."""
         return {}
 
-    # ---- process supervision ------------------------------------------------------------------
+    # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start supervising in the background; Jupyter never waits for MLflow."""
         if not self.autostart:
@@ -136,151 +85,21 @@ class LocalWorkspace(RestWorkspace):
         self.ensure_started()
 
     def ensure_started(self) -> None:
-        """Launch the supervisor if it is not running (first use when autostart is off)."""
-        self._stopping = False
-        if self._supervisor is None or self._supervisor.done():
-            self._supervisor = asyncio.create_task(self._supervise(), name="aml-local-mlflow")
+        """Launch the server if it is not running (first use when autostart is off)."""
+        self.server.start()
 
     async def stop(self) -> None:
-        """Stop the child and its supervisor, leaving no process behind. Safe to call twice."""
-        self._stopping = True
-        supervisor, self._supervisor = self._supervisor, None
-        if supervisor is not None:
-            supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await supervisor
+        """Stop the server and any background work. Safe to call twice."""
         for task in list(self._warming):
             task.cancel()
-        await self._terminate()
+        await self.server.stop()
         await super().stop()
 
-    async def _supervise(self) -> None:
-        backoff = _BACKOFF_START
-        while not self._stopping:
-            launched = time.monotonic()
-            try:
-                code = await self._run_once()
-            except Exception as err:  # keep supervising whatever went wrong
-                log.exception("embedded MLflow server failed")
-                code, detail = None, f"embedded MLflow server failed: {err}"
-            else:
-                detail = f"embedded MLflow server exited with code {code}{self._log_tail()}"
-            if self._stopping:
-                return
-            if time.monotonic() - launched > _STABLE_AFTER:
-                backoff = _BACKOFF_START
-            self.set_state("starting" if backoff < _BACKOFF_MAX else "error", detail)
-            log.warning("%s; restarting in %.1f s", detail, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, _BACKOFF_MAX)
-
-    async def _run_once(self) -> int:
-        """Launch the child, wait until it serves, then wait for it to exit."""
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        (self.store_dir / "artifacts").mkdir(exist_ok=True)
-        self.port = None  # no upstream for the passthrough until the new child serves
-        self.set_state("starting", "starting the embedded MLflow server")
-        # Two Jupyter servers on one store: the first to start migrates the db, the other waits
-        # for it instead of racing sqlite schema changes.
-        async with _StartupLock(self.store_dir / ".startup.lock"):
-            port = free_loopback_port()
-            with open(self.log_path, "wb") as log_file:  # noqa: ASYNC230 - local, once
-                self._process = await asyncio.create_subprocess_exec(
-                    *self._command(port),
-                    env=self._child_env(),
-                    cwd=self.store_dir,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=log_file,
-                    stderr=asyncio.subprocess.STDOUT,
-                    # Own session: a Ctrl-C in Jupyter's terminal must not kill it behind our back.
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent,
-                )
-            self.pid = self._process.pid
-            log.info("embedded MLflow server pid %s on port %s", self.pid, port)
-            exited = asyncio.create_task(self._process.wait())
-            ready = await self._wait_ready(port, exited)
-        if ready:
-            await self.stop_client()
-            self.port = port
-            self._client = self.make_client()
-            self.set_state("ready", "")
-        code = await exited
-        self.port = None
-        return code
-
-    def _command(self, port: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "mlflow.server.fastapi_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-access-log",
-        ]
-
-    def _child_env(self) -> dict[str, str]:
-        db_uri = f"sqlite:///{self.db_path}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
-        env.update(
-            {
-                # The environment `mlflow server` gives its uvicorn workers.
-                "_MLFLOW_SERVER_FILE_STORE": db_uri,
-                "_MLFLOW_SERVER_REGISTRY_STORE": db_uri,
-                "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
-                "_MLFLOW_SERVER_ARTIFACT_ROOT": "mlflow-artifacts:/",
-                "_MLFLOW_SERVER_ARTIFACT_DESTINATION": str(self.store_dir / "artifacts"),
-                "_MLFLOW_SGI_NAME": "uvicorn",
-                # Lean: no job runner or huey consumers for an embedded, single-user store.
-                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        return env
-
-    async def _wait_ready(self, port: int, exited: asyncio.Task[int]) -> bool:
-        """Poll a store-backed route (not /health, which answers before the db is migrated)."""
-        url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search"
-        deadline = time.monotonic() + _READY_TIMEOUT
-        async with new_session(read_timeout=2.0, limit=1) as http:
-            while time.monotonic() < deadline and not exited.done():
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                    async with http.get(url, params={"max_results": 1}) as response:
-                        if response.status == 200:
-                            return True
-                await asyncio.sleep(0.05)
-        if not exited.done():
-            self.set_state("error", f"embedded MLflow server not ready after {_READY_TIMEOUT} s")
-        return False
-
-    async def stop_client(self) -> None:
-        """Drop pooled connections to a previous child."""
-        await RestWorkspace.stop(self)
-
-    async def _terminate(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), timeout=5)
-        except asyncio.TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
-
-    def _log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
-            if lines:
-                return f": {lines[-1][:300]}"
-        return ""
+    async def _serving(self, port: int) -> None:
+        """A (re)started child serves on ``port``: talk to it from now on."""
+        await RestWorkspace.stop(self)  # drop pooled connections to the previous child
+        self._client = self.make_client()
+        self.set_state("ready", "")
 
     # ---- fast paths ----------------------------------------------------------------------------
     async def search_runs(
