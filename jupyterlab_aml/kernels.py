@@ -122,7 +122,8 @@ class KernelRuns:
             self.close_runs_soon(kernel_id, "kernel restarted")
         # An interrupt is left alone on purpose: inside `with mlflow.start_run()` MLflow itself
         # ends the run (FAILED), and a run started without `with` is still the kernel's active
-        # run, which the user may go on logging to.
+        # run, which the user may go on logging to. A run abandoned by the very cell that was
+        # interrupted is ended in the kernel (context.py), where that can be known.
 
     def close_runs_soon(self, kernel_id: str, reason: str, *, revoke: bool = False) -> None:
         """Schedule closing a kernel's RUNNING runs; never blocks the caller."""

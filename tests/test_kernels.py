@@ -213,3 +213,46 @@ async def test_kernel_from_an_env_with_only_mlflow_logs_too(
     assert run.data.tags["mlflow.source.name"] == "work/foreign.ipynb"
     assert run.data.tags["jupyterlab_aml.kernel_id"] == kernel_id
     assert len(team_client.get_metric_history(run_id, "loss")) == 3
+
+
+INTERRUPTED_CELL = """
+import mlflow, time
+mlflow.set_experiment("interrupt")
+earlier = mlflow.start_run(run_name="earlier")
+mlflow.end_run()
+run = mlflow.start_run()
+print("RUN", earlier.info.run_id, run.info.run_id, flush=True)
+time.sleep(120)
+"""
+
+
+async def test_cell_interrupted_out_of_its_run_ends_it_killed(
+    aml_fetch, team_workspace, team_client, jp_serverapp, notebook_dir
+):
+    await activate_team(aml_fetch, team_workspace)
+    session = await start_notebook_kernel(aml_fetch, "work/interrupt.ipynb")
+    kernel_id = session["kernel"]["id"]
+    cell = asyncio.ensure_future(run_cell(jp_serverapp, kernel_id, INTERRUPTED_CELL))
+    run_id = None
+    for _ in range(600):
+        runs = (
+            team_client.search_runs([team_client.get_experiment_by_name("interrupt").experiment_id])
+            if team_client.get_experiment_by_name("interrupt")
+            else []
+        )
+        running = [r for r in runs if r.info.status == "RUNNING"]
+        if running:
+            run_id = running[0].info.run_id
+            break
+        await asyncio.sleep(0.1)
+    assert run_id, "the cell never started its run"
+    await asyncio.sleep(2)  # let start_run() return in the kernel: the cell is now sleeping
+
+    await aml_fetch.jp_fetch("api", "kernels", kernel_id, "interrupt", method="POST", body="{}")
+    output = await cell
+    assert output["status"] == "error" and "KeyboardInterrupt" in (output["error"] or "")
+
+    run = await wait_for_status(team_client, run_id, "KILLED", timeout=10)
+    assert run.data.tags["jupyterlab_aml.end_reason"] == "cell interrupted"
+    # The kernel is free to start a new run at once (no "run already active").
+    assert run_id_from(await run_cell(jp_serverapp, kernel_id, PLAIN_MLFLOW))
