@@ -155,3 +155,19 @@ async def test_dead_upstream_is_502_with_reason(aml_fetch, passthrough_url, jp_s
     )
     assert response.code == 502
     assert "cannot reach workspace 'dead'" in json.loads(response.body)["message"]
+
+
+async def test_remote_ui_pages_are_not_served_in_jupyters_origin(
+    aml_fetch, passthrough_url, echo, jp_serverapp
+):
+    await aml_fetch(
+        "api", "workspaces", method="POST", body={"name": "echo", "kind": "mlflow", "uri": echo.url}
+    )
+    auth = {"Authorization": f"token {jp_serverapp.identity_provider.token}"}
+    for page in ("", "static-files/static/js/main.js", "#/experiments/0"):
+        response = await AsyncHTTPClient().fetch(
+            HTTPRequest(passthrough_url("echo", page), headers=auth, follow_redirects=False),
+            raise_error=False,
+        )
+        assert response.code in (302, 404), page
+    assert not [r for r in echo.requests if "static-files" in r["path"] or r["path"] == "/"]

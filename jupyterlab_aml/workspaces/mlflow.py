@@ -68,6 +68,12 @@ class MlflowWorkspace(RestWorkspace):
         """The server's base URL as given."""
         return self.uri
 
+    def serves_ui(self) -> bool:
+        """Not through the passthrough: a remote server's UI pages would run their scripts in
+        Jupyter's origin, with the user's Jupyter session. Only its REST API is forwarded; its
+        UI opens at its own address, in its own origin."""
+        return False
+
     def display_uri(self) -> str:
         """The URI without any userinfo."""
         parts = urlsplit(self.uri)
