@@ -1,4 +1,4 @@
-"""Run the benches: ``python -m bench [--only embedded,history,runs] [--repeats N]``.
+"""Run the benches: ``python -m bench [--only embedded,history,runs,...] [--repeats N]``.
 
 Benches measure and report; they never fail on a slow figure. Results go to
 ``bench/results/results.json`` and ``results.md``, and the markdown is printed as well.
@@ -22,12 +22,15 @@ from typing import Any
 
 import psutil
 
-from . import embedded, history, runs_page
+from . import embedded, history, live, many_kernels, runs_page, throughput
 from .datasets import DEFAULT_THREADS, ensure_dataset
+from .kernel_server import start_kernel_server
 from .report import fmt_ratio, fmt_seconds, header_markdown, markdown_table, write_results
 from .servers import JupyterServer, MlflowServer
 
-BENCHES = ("embedded", "history", "runs")
+BENCHES = ("embedded", "history", "runs", "live", "throughput", "many_kernels")
+# Benches with real notebook kernels, on one Jupyter server with a fresh, empty store.
+KERNEL_BENCHES = {"live": live, "throughput": throughput, "many_kernels": many_kernels}
 
 
 def _log(message: str) -> None:
@@ -104,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         if served:
             with _failure_recorded(benches, *served):
                 _served_benches(args, meta, benches, work_dir)
+        with_kernels = [b for b in KERNEL_BENCHES if b in args.selected]
+        if with_kernels:
+            with _failure_recorded(benches, *with_kernels):
+                _kernel_benches(args, meta, benches, work_dir / "kernels")
     finally:
         failed = any("error" in result for result in benches.values())
         if args.keep_workdir or failed:
@@ -177,6 +184,21 @@ def _served_benches(
                     )
 
 
+def _kernel_benches(
+    args: argparse.Namespace, meta: dict[str, Any], benches: dict[str, Any], work_dir: Path
+) -> None:
+    """Live, throughput and many_kernels share one Jupyter server on a new, empty store."""
+    with _timed_bench(meta, "kernel server"):
+        _log("starting Jupyter with an empty embedded store for the kernel benches")
+        jupyter, meta["kernel_server"] = start_kernel_server(work_dir)
+    with jupyter:
+        for name, bench in KERNEL_BENCHES.items():
+            if name in args.selected:
+                _log(f"{name}:")
+                with _timed_bench(meta, name), _failure_recorded(benches, name):
+                    benches[name] = bench.run(jupyter, log=_log)
+
+
 def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
     sections = [header_markdown(meta)]
     headline_rows = _headlines(benches)
@@ -193,6 +215,7 @@ def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
         "embedded": embedded.markdown,
         "history": history.markdown,
         "runs": runs_page.markdown,
+        **{name: bench.markdown for name, bench in KERNEL_BENCHES.items()},
     }
     for name, result in benches.items():
         if "error" in result:
@@ -208,6 +231,14 @@ def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
             f"{fmt_seconds(s['jupyter_start_seconds'])}, then workspace `local` (embedded "
             f"store on the data set) ready {fmt_seconds(s['local_ready_after_jupyter_seconds'])} "
             "later.\n"
+        )
+    if "kernel_server" in meta:
+        s = meta["kernel_server"]
+        sections.append(
+            "## Server used by the kernel benches\n\n"
+            f"Jupyter with an empty embedded store: `api/status` in "
+            f"{fmt_seconds(s['jupyter_start_seconds'])}, workspace `local` ready "
+            f"{fmt_seconds(s['local_ready_after_jupyter_seconds'])} later.\n"
         )
     return "\n".join(sections)
 
@@ -276,6 +307,9 @@ def _headlines(benches: dict[str, Any]) -> list[list[str]]:
                 "yes" if ours / direct <= runs_page.TARGET_RATIO else "**no**",
             ]
         )
+    for name, bench in KERNEL_BENCHES.items():
+        if name in benches:
+            rows += bench.headlines(benches[name])
     return rows
 
 
