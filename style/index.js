@@ -1,1 +1,3 @@
 import './base.css';
+import './runs.css';
+import './charts.css';

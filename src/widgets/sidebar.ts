@@ -1,6 +1,6 @@
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
+import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { amlIcon } from '../icons';
 import { WorkspacesModel } from '../model';
@@ -38,7 +38,11 @@ export class AmlSidebar extends Widget {
     });
     this._picker.addEventListener('change', this._onPick);
 
-    this.node.append(
+    // The header, workspaces and experiments are plain DOM in one child widget; the
+    // sections after it are widgets in their own right (live charts, runs).
+    const top = new Widget();
+    top.addClass('jp-aml-sidebar-top');
+    top.node.append(
       h(
         'div',
         { class: 'jp-aml-header' },
@@ -67,6 +71,13 @@ export class AmlSidebar extends Widget {
         this._experimentsNote
       )
     );
+    // Sections that are widgets (live charts, runs) are lumino children, so that they get
+    // attach, show and resize messages; they follow the header and workspaces above.
+    const layout = (this.layout = new PanelLayout());
+    layout.addWidget(top);
+    for (const section of options.sections ?? []) {
+      layout.addWidget(section);
+    }
     this._model.stateChanged.connect(this._render, this);
     this._render();
   }
@@ -184,6 +195,8 @@ export namespace AmlSidebar {
   export interface IOptions {
     /** The model to render. */
     model: WorkspacesModel;
+    /** Further sections, in order, below the workspaces. */
+    sections?: Widget[];
   }
 }
 

@@ -37,7 +37,7 @@ test.describe('Experiment tracking sidebar', () => {
     await expect(
       experiments.locator('.jp-aml-experiment-name', { hasText: /^Default$/ })
     ).toHaveCount(1);
-    await expect(sidebar.locator('.jp-aml-error')).toBeHidden();
+    await expect(sidebar.locator('.jp-aml-error:visible')).toHaveCount(0);
 
     // A record of what the user sees, kept as an artifact, not compared.
     const screenshot = testInfo.outputPath('sidebar.png');
