@@ -79,6 +79,10 @@ class KernelRegistry:
         digest = self._by_kernel.get(kernel_id)
         return self._by_digest.get(digest) if digest else None
 
+    def identities(self) -> list[KernelIdentity]:
+        """Every kernel that holds a token."""
+        return [self._by_digest[d] for d in self._by_kernel.values() if d in self._by_digest]
+
     def revoke(self, kernel_id: str) -> KernelIdentity | None:
         """Forget a kernel's token (its runs are returned for the caller to close)."""
         digest = self._by_kernel.pop(kernel_id, None)

@@ -50,6 +50,7 @@ class KernelRuns:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watched: set[str] = set()
         self._closing: dict[str, asyncio.Future[None]] = {}
+        self._stopped = False
 
     # ---- kernel env --------------------------------------------------------------------------
     def tracking_uri(self, workspace: str) -> str:
@@ -127,6 +128,8 @@ class KernelRuns:
 
     def close_runs_soon(self, kernel_id: str, reason: str, *, revoke: bool = False) -> None:
         """Schedule closing a kernel's RUNNING runs; never blocks the caller."""
+        if self._stopped:
+            return  # the server is going away: stop() already closed every kernel's runs
         identity = self.registry.revoke(kernel_id) if revoke else self.registry.get(kernel_id)
         if revoke:
             self._watched.discard(kernel_id)
@@ -169,7 +172,15 @@ class KernelRuns:
             self.live.publish_run(workspace_name, (await workspace.get_run(run_id)).to_json())
 
     async def stop(self) -> None:
-        """Let pending run closures finish (briefly) at server shutdown."""
+        """At server shutdown, close the runs of every kernel (they are shut down after the
+        extensions, when the tracking servers may already be gone), then let pending closures
+        finish, briefly."""
+        self._stopped = True
+        for identity in self.registry.identities():
+            if identity.runs:
+                task = asyncio.ensure_future(self._close_runs(identity, "Jupyter server stopped"))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
 

@@ -240,7 +240,7 @@ async def test_cell_interrupted_out_of_its_run_ends_it_killed(
             if team_client.get_experiment_by_name("interrupt")
             else []
         )
-        running = [r for r in runs if r.info.status == "RUNNING"]
+        running = [r for r in runs if r.info.status == "RUNNING" and r.info.run_name != "earlier"]
         if running:
             run_id = running[0].info.run_id
             break
@@ -256,3 +256,20 @@ async def test_cell_interrupted_out_of_its_run_ends_it_killed(
     assert run.data.tags["jupyterlab_aml.end_reason"] == "cell interrupted"
     # The kernel is free to start a new run at once (no "run already active").
     assert run_id_from(await run_cell(jp_serverapp, kernel_id, PLAIN_MLFLOW))
+
+
+async def test_server_shutdown_kills_runs_of_kernels_still_running(
+    aml_fetch, team_workspace, team_client, jp_serverapp, notebook_dir
+):
+    await activate_team(aml_fetch, team_workspace)
+    session = await start_notebook_kernel(aml_fetch, "work/stopping.ipynb")
+    output = await run_cell(jp_serverapp, session["kernel"]["id"], OPEN_RUN)
+    open_id, finished_id = output["stdout"].split("RUN ", 1)[1].split()[:2]
+
+    # What the server does first when it stops: stop its extensions (kernels come after).
+    await jp_serverapp.extension_manager.stop_all_extensions()
+
+    run = team_client.get_run(open_id)
+    assert run.info.status == "KILLED"
+    assert run.data.tags["jupyterlab_aml.end_reason"] == "Jupyter server stopped"
+    assert team_client.get_run(finished_id).info.status == "FINISHED"
