@@ -1,3 +1,4 @@
+import { failureMessage } from './request';
 import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -199,7 +200,7 @@ export class KernelRunModel implements IDisposable {
       }
     } catch (error) {
       if (generation === this._generation && !this._run) {
-        this._error = `Cannot get the runs of this kernel: ${Private.message(error)}`;
+        this._error = `Cannot get the runs of this kernel: ${failureMessage(error)}`;
         this._setStatus('error');
       }
     } finally {
@@ -465,15 +466,5 @@ namespace Private {
    */
   export function isNewer(run: IRun, than: IRun | null): boolean {
     return !than || (run.start_time ?? 0) >= (than.start_time ?? 0);
-  }
-
-  /**
-   * The text to show for a failure.
-   */
-  export function message(error: unknown): string {
-    if (error instanceof ServerConnection.ResponseError) {
-      return `${error.message} (HTTP ${error.response.status})`;
-    }
-    return error instanceof Error ? error.message : String(error);
   }
 }

@@ -1,4 +1,4 @@
-import { ServerConnection } from '@jupyterlab/services';
+import { failureMessage } from './request';
 import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -140,7 +140,7 @@ export class WorkspacesModel implements IDisposable {
     try {
       await this._client.setActiveWorkspace(name);
     } catch (error) {
-      this._error = `Cannot switch to workspace "${name}": ${Private.message(error)}`;
+      this._error = `Cannot switch to workspace "${name}": ${failureMessage(error)}`;
       this._stateChanged.emit();
       throw error;
     }
@@ -172,7 +172,7 @@ export class WorkspacesModel implements IDisposable {
       list = await this._client.listWorkspaces();
     } catch (error) {
       if (!isStale()) {
-        this._error = `Cannot list workspaces: ${Private.message(error)}`;
+        this._error = `Cannot list workspaces: ${failureMessage(error)}`;
         this._stateChanged.emit();
       }
       throw error;
@@ -214,7 +214,7 @@ export class WorkspacesModel implements IDisposable {
       this._stateChanged.emit();
     } catch (error) {
       if (!isStale()) {
-        this._error = `Cannot list experiments of "${active.name}": ${Private.message(error)}`;
+        this._error = `Cannot list experiments of "${active.name}": ${failureMessage(error)}`;
         this._stateChanged.emit();
       }
       throw error;
@@ -317,19 +317,6 @@ export namespace WorkspacesModel {
  * Module private helpers.
  */
 namespace Private {
-  /**
-   * The text to show for a failure.
-   */
-  export function message(error: unknown): string {
-    if (error instanceof ServerConnection.ResponseError) {
-      return `${error.message} (HTTP ${error.response.status})`;
-    }
-    if (error instanceof Error) {
-      return error.message;
-    }
-    return String(error);
-  }
-
   /**
    * A polling interval, validated.
    */

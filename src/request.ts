@@ -94,3 +94,13 @@ namespace Private {
     return plain && !plain.startsWith('<') ? plain.slice(0, 500) : fallback;
   }
 }
+
+/**
+ * A one-line message for a failed request, with the HTTP status when there is one.
+ */
+export function failureMessage(error: unknown): string {
+  if (error instanceof ServerConnection.ResponseError) {
+    return `${error.message} (HTTP ${error.response.status})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,3 +1,4 @@
+export { failureMessage } from './request';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IRun } from './tokens';
@@ -109,14 +110,4 @@ export function isBadRequest(error: unknown): boolean {
     error instanceof ServerConnection.ResponseError &&
     error.response.status === 400
   );
-}
-
-/**
- * The text to show for a failure, with the HTTP status when there is one.
- */
-export function failureMessage(error: unknown): string {
-  if (error instanceof ServerConnection.ResponseError) {
-    return `${error.message} (HTTP ${error.response.status})`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
