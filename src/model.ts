@@ -17,10 +17,10 @@ export class WorkspacesModel implements IDisposable {
    */
   constructor(options: WorkspacesModel.IOptions) {
     this._client = options.client;
-    this._interval = Private.checkInterval(
+    this._interval = checkPollInterval(
       options.pollInterval ?? WorkspacesModel.DEFAULT_POLL_INTERVAL
     );
-    this._startingInterval = Private.checkInterval(
+    this._startingInterval = checkPollInterval(
       options.startingInterval ?? WorkspacesModel.STARTING_POLL_INTERVAL
     );
     this._maxExperiments = options.maxExperiments ?? 200;
@@ -89,7 +89,7 @@ export class WorkspacesModel implements IDisposable {
     return this._interval;
   }
   set pollInterval(value: number) {
-    this._interval = Private.checkInterval(value);
+    this._interval = checkPollInterval(value);
     this._poll.frequency = this._frequency();
   }
 
@@ -314,16 +314,11 @@ export namespace WorkspacesModel {
 }
 
 /**
- * Module private helpers.
+ * A polling interval in milliseconds, validated (shared by the models that poll).
  */
-namespace Private {
-  /**
-   * A polling interval, validated.
-   */
-  export function checkInterval(value: number): number {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new Error(`Invalid polling interval: ${value}`);
-    }
-    return Math.round(value);
+export function checkPollInterval(value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`Invalid polling interval: ${value}`);
   }
+  return Math.round(value);
 }

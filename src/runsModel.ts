@@ -1,3 +1,4 @@
+import { checkPollInterval } from './model';
 import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -30,7 +31,7 @@ export class RunsModel implements IDisposable {
   constructor(options: RunsModel.IOptions) {
     this._client = options.client;
     this._pageSize = options.pageSize ?? RunsModel.PAGE_SIZE;
-    this._interval = Private.checkInterval(
+    this._interval = checkPollInterval(
       options.pollInterval ?? RunsModel.DEFAULT_POLL_INTERVAL
     );
     this._poll = new Poll({
@@ -157,7 +158,7 @@ export class RunsModel implements IDisposable {
     return this._interval;
   }
   set pollInterval(value: number) {
-    this._interval = Private.checkInterval(value);
+    this._interval = checkPollInterval(value);
     this._poll.frequency = this._frequency();
   }
 
@@ -468,20 +469,5 @@ export namespace RunsModel {
     autoStart?: boolean;
     /** When the poll stands by (default 'when-hidden'). */
     standby?: Poll.Standby | (() => boolean | Poll.Standby);
-  }
-}
-
-/**
- * Module private helpers.
- */
-namespace Private {
-  /**
-   * A polling interval, validated.
-   */
-  export function checkInterval(value: number): number {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new Error(`Invalid polling interval: ${value}`);
-    }
-    return Math.round(value);
   }
 }
