@@ -6,6 +6,9 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// AML_GALATA_PORT lets two checkouts run their UI tests at once on one machine.
+const port = process.env.AML_GALATA_PORT || '8888';
+
 module.exports = {
   ...baseConfig,
   // The embedded MLflow server starts in the background: allow for it.
@@ -13,6 +16,7 @@ module.exports = {
   reporter: [['list'], ['html', { open: 'never' }]],
   use: {
     ...baseConfig.use,
+    baseURL: `http://localhost:${port}`,
     video: 'off',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
@@ -28,7 +32,7 @@ module.exports = {
   },
   webServer: {
     command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI,
     // SIGTERM lets the extension stop its MLflow server and clean up its store.
