@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, Unicode, default
+from traitlets import Any, Bool, Float, Int, Unicode, default
 
+from .auth.credentials import load_factory
+from .auth.tls import TrustStore, ca_bundle_from_env
 from .kernels import (
     KERNEL_ACTIONS,
     KernelRuns,
@@ -67,6 +70,24 @@ class AmlExtension(ExtensionApp):
         help="Metric points kept in memory across cached histories (about 24 bytes each).",
     )
 
+    ca_bundle = Unicode(
+        config=True,
+        help="PEM file of extra certificate authorities for outgoing https (Azure, ARM, remote "
+        "MLflow servers), e.g. a corporate TLS-inspection root; added to the system's. "
+        "Default: REQUESTS_CA_BUNDLE or SSL_CERT_FILE.",
+    )
+    credential_factory = Any(
+        "",
+        config=True,
+        help="Builds the credential of an azureml workspace: a callable or 'module:attribute' "
+        "taking a jupyterlab_aml.auth.credentials.CredentialSpec and returning any object with "
+        "get_token (azure-identity's are used by default).",
+    )
+
+    @default("ca_bundle")
+    def _default_ca_bundle(self) -> str:
+        return ca_bundle_from_env()
+
     @default("workspaces_file")
     def _default_workspaces_file(self) -> str:
         return os.environ.get("JUPYTERLAB_AML_WORKSPACES_FILE") or os.path.join(
@@ -87,6 +108,9 @@ class AmlExtension(ExtensionApp):
             context=WorkspaceContext(
                 history_cache=MetricHistoryCache(max_points=self.history_cache_points),
                 upstream_timeout=self.upstream_timeout,
+                trust=TrustStore(self.ca_bundle),
+                credential_factory=load_factory(self.credential_factory),
+                root_dir=Path(self.serverapp.root_dir),
             ),
             local_autostart=self.local_autostart,
         )
@@ -126,3 +150,4 @@ class AmlExtension(ExtensionApp):
         await self.live.stop()
         await self.manager.stop()
         await close_proxy_client(self.settings)
+        self.manager.context.trust.close()

@@ -25,10 +25,15 @@ class WorkspaceInfo:
     tracking_uri: str = ""
     identity: str | None = None
     token_expires_on: float | None = None
+    # Kind-specific display fields (azureml: subscription_id, resource_group, workspace_name,
+    # cloud, credential, studio_url), added at the top level of the JSON.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for the wire."""
-        return asdict(self)
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        return data
 
 
 @dataclass

@@ -92,7 +92,10 @@ class MlflowPassthroughHandler(AmlHandler):
         workspace = self.workspaces.get(ws)
         path = check_passthrough_path(workspace, path)
         self._tapped = tapped_route(path) if self.request.method == "POST" else None
-        if self._tapped and self._body_size() <= MAX_TAPPED_BODY:
+        # Workspaces whose tokens can be refused mid-flight (azureml) get small bodies buffered,
+        # so that a 401 can be answered with one refresh and one resend.
+        replayable = workspace.resends_after_unauthorized and not self._chunked()
+        if (self._tapped or replayable) and self._body_size() <= MAX_TAPPED_BODY:
             self._buffer = bytearray()
         elif self._has_body():
             self._body = asyncio.Queue(maxsize=_BODY_QUEUE_CHUNKS)
@@ -217,7 +220,7 @@ class MlflowPassthroughHandler(AmlHandler):
         finally:
             response.release()
         self._copy_status_and_headers(response)
-        if response.status == 200:
+        if response.status == 200 and self._tapped:
             self.tap.after_upstream(workspace.name, self._tapped, self.kernel, body, content)
         self.finish(content)
 
@@ -258,12 +261,31 @@ class MlflowPassthroughHandler(AmlHandler):
             for name, value in self.request.headers.get_all()
             if name.lower() not in drop
         }
-        headers.update(await workspace.auth_headers())
-        query = f"?{self.request.query}" if self.request.query else ""
+        url = raw_url(f"{base.rstrip('/')}/{path}{self._query()}")
+        signed = {**headers, **await workspace.auth_headers()}
+        response = await self._request(workspace, url, signed, body)
+        # A streamed body is gone once sent: only buffered or empty ones can be sent again.
+        replayable = not isinstance(body, AsyncIterator)
+        if response.status == 401 and replayable and await workspace.on_unauthorized(signed):
+            response.release()
+            signed = {**headers, **await workspace.auth_headers()}
+            response = await self._request(workspace, url, signed, body)
+        return response
+
+    def _query(self) -> str:
+        return f"?{self.request.query}" if self.request.query else ""
+
+    async def _request(
+        self,
+        workspace: Workspace,
+        url: Any,
+        headers: dict[str, str],
+        body: AsyncIterator[bytes] | bytes | None,
+    ) -> aiohttp.ClientResponse:
         try:
             return await _session(self.settings).request(
                 self.request.method or "GET",
-                raw_url(f"{base.rstrip('/')}/{path}{query}"),
+                url,
                 headers=headers,
                 data=body,
                 allow_redirects=False,
@@ -281,6 +303,9 @@ class MlflowPassthroughHandler(AmlHandler):
     async def _body_chunks(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
         while (chunk := await queue.get()) is not None:
             yield chunk
+
+    def _chunked(self) -> bool:
+        return "chunked" in self.request.headers.get("Transfer-Encoding", "")
 
     def _has_body(self) -> bool:
         headers = self.request.headers
@@ -309,7 +334,9 @@ def _session(settings: dict[str, Any]) -> aiohttp.ClientSession:
     state = settings["jupyterlab_aml"]
     session = state.get("proxy_session")
     if session is None or session.closed:
-        session = state["proxy_session"] = new_session(read_timeout=120.0, limit=64)
+        session = state["proxy_session"] = new_session(
+            read_timeout=120.0, limit=64, ssl_context=state["manager"].context.trust.ssl_context
+        )
     return session
 
 

@@ -15,6 +15,9 @@ class Workspace(abc.ABC):
     """A named tracking backend. Subclasses are registered by ``kind``."""
 
     kind: str = ""
+    # Whether the passthrough should keep small request bodies so that it can resend them
+    # once after an upstream 401 (workspaces whose tokens expire and are refreshed).
+    resends_after_unauthorized: bool = False
 
     def __init__(self, name: str):
         self.name = name
@@ -45,6 +48,10 @@ class Workspace(abc.ABC):
     @abc.abstractmethod
     async def auth_headers(self) -> dict[str, str]:
         """Headers that authenticate this server to the upstream (never sent to browsers)."""
+
+    async def on_unauthorized(self, sent_headers: dict[str, str]) -> bool:
+        """The upstream refused ``sent_headers``: renew them and say whether to retry once."""
+        return False
 
     def serves_ui(self) -> bool:
         """Whether the MLflow web UI can be reached through the passthrough."""

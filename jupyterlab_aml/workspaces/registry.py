@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
+from .azureml import AzureMlWorkspace
+from .azureml_discovery import detect_config
 from .base import Workspace
 from .context import WorkspaceContext
 from .local import LocalWorkspace
@@ -22,7 +24,7 @@ _RESERVED = {LOCAL, "active"}
 # Names appear in URL paths and file names: keep them plain.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Kinds a user may add; `local` is built in.
-ADDABLE_KINDS: dict[str, Any] = {"mlflow": MlflowWorkspace}
+ADDABLE_KINDS: dict[str, Any] = {"mlflow": MlflowWorkspace, "azureml": AzureMlWorkspace}
 _SECRET_FIELDS = ("token", "password", "client_secret")
 
 
@@ -94,14 +96,37 @@ class WorkspaceManager:
     def list(self) -> dict[str, Any]:
         """The wire form of ``GET api/workspaces``; re-probes stale remote servers meanwhile."""
         for workspace in self._workspaces.values():
-            if isinstance(workspace, MlflowWorkspace) and workspace.probe_due():
+            if isinstance(workspace, MlflowWorkspace | AzureMlWorkspace) and workspace.probe_due():
                 workspace.probe_due_now()
                 self._in_background(workspace.probe())
         return {
             "active": self.active,
             "workspaces": [w.info().to_json() for w in self._workspaces.values()],
             "config_error": self.config_error,
+            "detected": self.detected(),
         }
+
+    def detected(self) -> list[dict[str, Any]]:
+        """An azure-ai-ml config.json under the server root that is not added yet."""
+        root = self.context.root_dir
+        found = detect_config(root) if root is not None else None
+        if found is None:
+            return []
+        for workspace in self._workspaces.values():
+            if isinstance(workspace, AzureMlWorkspace) and workspace.id.__dict__ == {
+                k: found[k] for k in ("subscription_id", "resource_group", "workspace_name")
+            }:
+                return []
+        taken = set(self._workspaces)
+        base = (
+            re.sub(r"[^A-Za-z0-9._-]", "-", found["workspace_name"])[:64].strip("-._") or "azureml"
+        )
+        name = next(
+            candidate
+            for candidate in (base, *(f"{base}-{n}"[:64] for n in range(2, 100)))
+            if candidate not in taken and candidate not in _RESERVED
+        )
+        return [{"name": name, "kind": "azureml", **found}]
 
     # ---- changes -------------------------------------------------------------------------------
     async def add(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class RestWorkspace(Workspace):
             self.auth_headers,
             timeout=self.context.upstream_timeout,
             display_uri=self.display_uri(),
+            ssl_context=self.context.trust.ssl_context,
+            on_unauthorized=self.on_unauthorized,
         )
 
     async def stop(self) -> None:

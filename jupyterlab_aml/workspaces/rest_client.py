@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +21,9 @@ from yarl import URL
 from ..errors import BadRequest, NotFound, UpstreamError, UpstreamTimeout
 
 AuthHeaders = Callable[[], Awaitable[dict[str, str]]]
+# Called with the headers of a request the upstream answered 401; True means "credentials were
+# renewed, send it again" (once).
+OnUnauthorized = Callable[[dict[str, str]], Awaitable[bool]]
 
 # MLflow error codes that mean "the caller asked for something that does not exist" or "bad input".
 _NOT_FOUND_CODES = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
@@ -31,11 +35,15 @@ async def _no_auth() -> dict[str, str]:
     return {}
 
 
-def new_session(*, read_timeout: float | None, limit: int = 32) -> aiohttp.ClientSession:
+def new_session(
+    *, read_timeout: float | None, limit: int = 32, ssl_context: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
     """A pooled keep-alive session that never stores cookies or reads proxy env."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=read_timeout),
-        connector=aiohttp.TCPConnector(limit=limit, enable_cleanup_closed=True),
+        connector=aiohttp.TCPConnector(
+            limit=limit, enable_cleanup_closed=True, ssl=ssl_context or True
+        ),
         # Upstream cookies must never be kept and replayed for another caller.
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
@@ -53,9 +61,13 @@ class MlflowRestClient:
         *,
         timeout: float = 30.0,
         display_uri: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        on_unauthorized: OnUnauthorized | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self._auth_headers = auth_headers
+        self._on_unauthorized = on_unauthorized
+        self._ssl_context = ssl_context
         self._display = display_uri or self.base_url
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
@@ -64,7 +76,7 @@ class MlflowRestClient:
     def session(self) -> aiohttp.ClientSession:
         """Created on first use, inside the running event loop."""
         if self._session is None or self._session.closed:
-            self._session = new_session(read_timeout=self._timeout)
+            self._session = new_session(read_timeout=self._timeout, ssl_context=self._ssl_context)
         return self._session
 
     async def aclose(self) -> None:
@@ -84,24 +96,10 @@ class MlflowRestClient:
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Send one request and return its decoded JSON, or raise a domain error."""
-        headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            async with self.session.request(
-                method,
-                self._url(path),
-                params=params,
-                data=json.dumps(body) if body is not None else None,
-                headers=headers,
-                allow_redirects=False,
-            ) as response:
-                content = await response.read()
-                status = response.status
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
-            raise UpstreamTimeout(f"{self._display} did not answer in time") from err
-        except aiohttp.ClientError as err:
-            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
+        data = json.dumps(body) if body is not None else None
+        status, content, sent = await self._send(method, path, params, data)
+        if status == 401 and await self._renewed(sent):
+            status, content, sent = await self._send(method, path, params, data)
         if status >= 400:
             raise upstream_error(status, content, self._display)
         try:
@@ -111,11 +109,49 @@ class MlflowRestClient:
                 f"{self._display} answered with something that is not JSON", status
             ) from err
 
+    async def _send(
+        self, method: str, path: str, params: Any, data: str | None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self.session.request(
+                method,
+                self._url(path),
+                params=params,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+            ) as response:
+                return response.status, await response.read(), headers
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
+            raise UpstreamTimeout(f"{self._display} did not answer in time") from err
+        except aiohttp.ClientError as err:
+            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
+
+    async def _renewed(self, sent_headers: dict[str, str]) -> bool:
+        return self._on_unauthorized is not None and await self._on_unauthorized(sent_headers)
+
     @asynccontextmanager
     async def stream(
         self, method: str, path: str, *, params: Any = None
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """Chunks of a streamed response body; errors are raised before the body is read."""
+        response, sent = await self._open(method, path, params)
+        if response.status == 401 and await self._renewed(sent):
+            response.release()
+            response, sent = await self._open(method, path, params)
+        try:
+            if response.status >= 400:
+                raise upstream_error(response.status, await response.read(), self._display)
+            yield response.content.iter_chunked(_CHUNK)
+        finally:
+            response.release()
+
+    async def _open(
+        self, method: str, path: str, params: Any
+    ) -> tuple[aiohttp.ClientResponse, dict[str, str]]:
         headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
         try:
             response = await self.session.request(
@@ -125,12 +161,7 @@ class MlflowRestClient:
             raise UpstreamTimeout(f"{self._display} did not answer in time") from err
         except aiohttp.ClientError as err:
             raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
-        try:
-            if response.status >= 400:
-                raise upstream_error(response.status, await response.read(), self._display)
-            yield response.content.iter_chunked(_CHUNK)
-        finally:
-            response.release()
+        return response, headers
 
 
 def describe(err: BaseException) -> str:
