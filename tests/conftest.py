@@ -73,8 +73,14 @@ def upstream_timeout() -> float:
 
 
 @pytest.fixture
+def aml_settings() -> dict:
+    """Extra AmlExtension settings (e.g. an injected credential factory); override per test."""
+    return {}
+
+
+@pytest.fixture
 def jp_server_config(
-    aml_dirs: dict[str, Path], local_autostart: bool, upstream_timeout: float
+    aml_dirs: dict[str, Path], local_autostart: bool, upstream_timeout: float, aml_settings: dict
 ) -> dict:
     """Enable the extension with Jupyter auth enforced everywhere."""
     return {
@@ -87,6 +93,7 @@ def jp_server_config(
             "local_store_dir": str(aml_dirs["store"]),
             "local_autostart": local_autostart,
             "upstream_timeout": upstream_timeout,
+            **aml_settings,
         },
     }
 

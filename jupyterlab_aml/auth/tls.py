@@ -8,6 +8,7 @@ still lets the server reach hosts the proxy does not inspect.
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import certifi
 
+log = logging.getLogger(__name__)
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
@@ -34,8 +36,10 @@ class TrustStore:
     _pem_path: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # A wrong path must not stop Jupyter: say so, and trust the defaults only.
         if self.ca_bundle and not Path(self.ca_bundle).is_file():
-            raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a readable file")
+            log.error("jupyterlab_aml: ca_bundle %r is not a file; ignoring it", self.ca_bundle)
+            self.ca_bundle = ""
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
