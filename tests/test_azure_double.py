@@ -31,18 +31,20 @@ from .azure_double import (
     audience_of,
 )
 from .azure_double.fixtures import (
+    API_VERSION,
     CLIENT_ID,
     CLIENT_SECRET,
     RESOURCE_GROUP,
     SUBSCRIPTION,
     WORKSPACE,
+    arm_get,
+    arm_path,
     mlflow_env_for_front,
     running_double,
     service_principal_env,
     with_workspace,
 )
 
-API_VERSION = "2024-10-01"
 CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 CLOUD_SCOPES = (
     "https://management.azure.com/.default",
@@ -63,27 +65,20 @@ def double(double_server: AzureDouble, mlflow_server) -> AzureDouble:
     return double_server
 
 
-def arm_path(sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP, ws: str = WORKSPACE) -> str:
-    return (
-        f"/subscriptions/{sub}/resourceGroups/{rg}"
-        f"/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
-    )
-
-
-def arm_get(double: AzureDouble, token: str | None, path: str | None = None, **params):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.get(
-        double.arm_endpoint + (path or arm_path()),
-        params={"api-version": API_VERSION, **params},
-        headers=headers,
-        verify=double.ca_pem_path,  # per request: REQUESTS_CA_BUNDLE would win over a session's
-        timeout=10,
-    )
-
-
 def arm_error(response: requests.Response) -> tuple[int, str, str]:
     error = response.json()["error"]
     return response.status_code, error["code"], error["message"]
+
+
+def service_principal(double: AzureDouble, secret: str) -> ClientSecretCredential:
+    return ClientSecretCredential(
+        double.tenant_id,
+        CLIENT_ID,
+        secret,
+        authority=double.authority_host,
+        disable_instance_discovery=True,  # else MSAL asks the public cloud about the authority
+        connection_verify=double.ca_pem_path,
+    )
 
 
 def front_client(double: AzureDouble) -> MlflowClient:
@@ -296,29 +291,13 @@ def test_front_denies_like_rbac_and_knows_only_its_workspaces(double):
 # ---- the authority, with real azure-identity credentials ---------------------------------------
 def test_client_secret_credential_signs_in_and_its_token_works_on_arm(double):
     double.register_client(CLIENT_ID, CLIENT_SECRET)
-    credential = ClientSecretCredential(
-        double.tenant_id,
-        CLIENT_ID,
-        CLIENT_SECRET,
-        authority=double.authority_host,
-        disable_instance_discovery=True,
-        connection_verify=double.ca_pem_path,
-    )
-    token = credential.get_token(double.scope)
+    token = service_principal(double, CLIENT_SECRET).get_token(double.scope)
     assert arm_get(double, token.token).status_code == 200
     assert double.stats["authority openid-configuration"] == 1
     assert double.stats["authority token client_credentials"] == 1
     assert double.requests[-1].identity == CLIENT_ID  # ARM saw the service principal
-    wrong = ClientSecretCredential(
-        double.tenant_id,
-        CLIENT_ID,
-        "not-the-secret",
-        authority=double.authority_host,
-        disable_instance_discovery=True,
-        connection_verify=double.ca_pem_path,
-    )
     with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
-        wrong.get_token(double.scope)
+        service_principal(double, "not-the-secret").get_token(double.scope)
     assert double.stats["authority 401"] == 1
 
 

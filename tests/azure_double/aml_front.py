@@ -66,9 +66,8 @@ def build_front_app(double: AzureDouble) -> web.Application:
         )
         if issued is not None:
             request[IDENTITY] = issued.identity
-        if verdict is not Verdict.OK:
+        if verdict is not Verdict.OK or issued is None:
             return unauthenticated(double, verdict)
-        assert issued is not None
         workspace = double.lookup(match["sub"], match["rg"], match["ws"])
         if workspace is None:
             return mlflow_error(
@@ -124,7 +123,8 @@ async def forward(
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _REQUEST_DROP}
     query = request.rel_url.raw_query_string
     url = URL(target + (f"?{query}" if query else ""), encoded=True)
-    assert double.session is not None
+    if double.session is None:
+        raise RuntimeError("the double is not started")
     try:
         async with double.session.request(
             request.method, url, headers=headers, data=body or None, allow_redirects=False

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 READ_ACTION = "Microsoft.MachineLearningServices/workspaces/read"
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 _PATH = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?"
-    r"/providers/Microsoft\.MachineLearningServices/workspaces(?:/(?P<ws>[^/]+))?/?$",
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+    r"/providers/Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)/?$",
     re.IGNORECASE,
 )
 
@@ -44,18 +44,14 @@ def build_arm_app(double: AzureDouble) -> web.Application:
             return arm_error(
                 404 if match is None else 405,
                 "NotFound" if match is None else "MethodNotAllowed",
-                f"The double serves only GET of Azure ML workspaces, not {request.method} "
+                f"The double serves only GET of one Azure ML workspace, not {request.method} "
                 f"{request.path}.",
             )
         sub, rg, ws = match["sub"], match["rg"], match["ws"]
-        if ws is not None and rg is None:
-            request[ROUTE] = "unsupported"
-            return arm_error(404, "NotFound", "A workspace is addressed within a resource group.")
-        request[ROUTE] = "workspace" if ws else "list workspaces"
-        issued, refusal = authenticate(double, request)
-        if refusal is not None:
-            return refusal
-        assert issued is not None
+        request[ROUTE] = "workspace"
+        issued = authenticate(double, request)
+        if isinstance(issued, web.Response):
+            return issued
         request[IDENTITY] = issued.identity
         version = request.query.get("api-version")
         if not version:
@@ -75,19 +71,10 @@ def build_arm_app(double: AzureDouble) -> web.Application:
             return arm_error(
                 404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
             )
-        if rg is not None and not double.has_resource_group(sub, rg):
+        if not double.has_resource_group(sub, rg):
             return arm_error(
                 404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
             )
-        if ws is None:
-            readable = [
-                w
-                for w in double.workspaces_in(sub, rg)
-                if not double.is_denied(
-                    w.subscription_id, w.resource_group, w.name, issued.identity
-                )
-            ]
-            return _json({"value": [workspace_body(double, w) for w in readable]})
         if double.is_denied(sub, rg, ws, issued.identity):
             scope = (
                 f"/subscriptions/{sub}/resourceGroups/{rg}"
@@ -116,15 +103,13 @@ def build_arm_app(double: AzureDouble) -> web.Application:
     return app
 
 
-def authenticate(
-    double: AzureDouble, request: web.Request
-) -> tuple[IssuedToken | None, web.Response | None]:
+def authenticate(double: AzureDouble, request: web.Request) -> IssuedToken | web.Response:
     """The caller's token, or ARM's 401 for it."""
     verdict, issued = double.tokens.check(
         request.headers.get("Authorization"), double.audiences, double.clock_skew
     )
-    if verdict is Verdict.OK:
-        return issued, None
+    if verdict is Verdict.OK and issued is not None:
+        return issued
     if issued is not None:
         request[IDENTITY] = issued.identity
     challenge = f'Bearer authorization_uri="{double.authority_host}/{double.tenant_id}", '
@@ -134,16 +119,14 @@ def authenticate(
             "Authentication failed. The 'Authorization' header is missing.",
         )
         description = "The authentication failed because of missing 'Authorization' header."
-    elif verdict is Verdict.EXPIRED:
-        assert issued is not None
+    elif verdict is Verdict.EXPIRED and issued is not None:
         code = "ExpiredAuthenticationToken"
         message = (
             f"The access token expiry UTC time '{_arm_time(issued.expires_at)}' is earlier "
             f"than current UTC time '{_arm_time(time.time())}'."
         )
         description = "The access token has expired."
-    elif verdict is Verdict.WRONG_AUDIENCE:
-        assert issued is not None
+    elif verdict is Verdict.WRONG_AUDIENCE and issued is not None:
         allowed = ",".join(f"'{a}'" for a in sorted(double.audiences))
         code = "InvalidAuthenticationTokenAudience"
         message = (
@@ -156,7 +139,7 @@ def authenticate(
         code, message = "InvalidAuthenticationToken", "The access token is invalid."
         description = message
     challenge += f'error="invalid_token", error_description="{description}"'
-    return None, arm_error(401, code, message, {"WWW-Authenticate": challenge})
+    return arm_error(401, code, message, {"WWW-Authenticate": challenge})
 
 
 def workspace_body(double: AzureDouble, workspace: Workspace) -> dict[str, Any]:

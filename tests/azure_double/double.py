@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,7 +88,8 @@ class AzureDouble(AzureResources):
         self._lock = threading.Lock()
         self._failures: dict[str, list[int]] = {role: [] for role in ROLES}
         self._stats: Counter[str] = Counter()
-        self._log: list[SeenRequest] = []
+        # The newest requests only: a long bench must not grow without bound.
+        self._log: deque[SeenRequest] = deque(maxlen=100_000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import requests
+
 from .double import AzureDouble
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ RESOURCE_GROUP = "rg-double"
 WORKSPACE = "ws-double"
 CLIENT_ID = "5e8b1b2c-7c1d-4a5e-9f00-000000000001"
 CLIENT_SECRET = "double-client-secret"  # a test double's: it guards nothing
+API_VERSION = "2024-10-01"
 
 
 @contextmanager
@@ -82,3 +85,25 @@ def mlflow_env_for_front(monkeypatch: pytest.MonkeyPatch, double: AzureDouble, t
     """Let MLflow's own client talk to the AML front: bearer ``token`` and the double's CA."""
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
     monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", double.ca_pem_path)
+
+
+def arm_path(sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP, ws: str = WORKSPACE) -> str:
+    """A workspace's ARM resource path."""
+    return (
+        f"/subscriptions/{sub}/resourceGroups/{rg}"
+        f"/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
+    )
+
+
+def arm_get(
+    double: AzureDouble, token: str | None, path: str | None = None, **params: str
+) -> requests.Response:
+    """GET a workspace (the default one) from the double's ARM, as a client would."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(
+        double.arm_endpoint + (path or arm_path()),
+        params={"api-version": API_VERSION, **params},
+        headers=headers,
+        verify=double.ca_pem_path,  # per request: REQUESTS_CA_BUNDLE wins over a session's
+        timeout=10,
+    )

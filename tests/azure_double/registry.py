@@ -101,16 +101,6 @@ class AzureResources:
         with self._resources_lock:
             return self._workspaces.get(_key(subscription_id, resource_group, name))
 
-    def workspaces_in(self, subscription_id: str, resource_group: str | None) -> list[Workspace]:
-        """Workspaces of a subscription, or of one resource group in it."""
-        with self._resources_lock:
-            return [
-                w
-                for k, w in self._workspaces.items()
-                if k[0] == subscription_id.lower()
-                and (resource_group is None or k[1] == resource_group.lower())
-            ]
-
     def has_subscription(self, subscription_id: str) -> bool:
         """Whether ARM knows the subscription."""
         with self._resources_lock:
