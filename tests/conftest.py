@@ -180,3 +180,21 @@ def local_ready(aml_fetch, wait_for):
         return await wait_for(state, timeout=120)
 
     return ready
+
+
+@pytest.fixture(scope="session")
+def azure_double_server():
+    """The loopback Azure (ARM, sign-in authority, AML MLflow front), one per session."""
+    from .azure_double.fixtures import running_double
+
+    with running_double() as double:
+        yield double
+
+
+@pytest.fixture
+def azure_double(azure_double_server, mlflow_server: MlflowServer):
+    """The loopback Azure, reset, with one workspace whose front forwards to the sqlite server."""
+    from .azure_double.fixtures import with_workspace
+
+    with_workspace(azure_double_server, mlflow_server.url)
+    return azure_double_server

@@ -25,9 +25,9 @@ ORDERINGS = [
 ]
 
 
-def seed(client: MlflowClient) -> str:
+def seed(client: MlflowClient, name: str = "ordering") -> str:
     """Runs with ties, NaN, missing metrics/params/tags, and a deleted run."""
-    experiment_id = client.create_experiment("ordering")
+    experiment_id = client.create_experiment(name)
     for index in range(23):
         run = client.create_run(experiment_id, start_time=1_000 + index % 5).info.run_id
         metrics = []

@@ -120,7 +120,7 @@ class AzureMlWorkspace(RestWorkspace):
             return await self.tokens.token()
         except ClientAuthenticationError as err:
             self.signed_out(err)
-            raise NotReady(self.detail) from err
+            raise NotReady(f"workspace {self.name!r} is signed out: {self.detail}") from err
         except Exception as err:
             raise UpstreamError(
                 f"cannot get a token from {self.endpoints.authority}: {_first_line(err)}"
@@ -150,8 +150,10 @@ class AzureMlWorkspace(RestWorkspace):
         try:
             await self.tokens.refresh_after_rejection(sent)
         except ClientAuthenticationError as err:
+            # 503, not the upstream's 401: MLflow clients retry a 503 with backoff, so a kernel
+            # keeps its points while the user signs in again.
             self.signed_out(err)
-            return False
+            raise NotReady(f"workspace {self.name!r} is signed out: {self.detail}") from err
         return True
 
     # ---- lifecycle --------------------------------------------------------------------------------

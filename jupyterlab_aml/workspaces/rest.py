@@ -54,6 +54,8 @@ class RestWorkspace(Workspace):
         self.ensure_started()
         if self.state != "ready" or self._client is None:
             reason = self.detail or f"workspace {self.name!r} is {self.state}"
+            if self.state == "signed_out":
+                reason = f"workspace {self.name!r} is signed out: {reason}"
             raise NotReady(reason)
         return self._client
 
