@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 
@@ -99,8 +100,9 @@ async def test_concurrent_requests_share_one_refresh(aml_fetch, wait_for, azure_
 
 
 async def test_upstream_401_forces_one_refresh_and_one_resend(
-    aml_fetch, wait_for, azure_double, credential
+    aml_fetch, wait_for, azure_double, credential, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     await add_azureml(aml_fetch, wait_for, azure_double)
     azure_double.reset_stats()
     azure_double.revoke(IDENTITY)  # tokens already handed out stop working; new ones are fine
@@ -108,6 +110,9 @@ async def test_upstream_401_forces_one_refresh_and_one_resend(
     assert code == 200, body
     assert azure_double.stats["front 401"] == 1
     assert azure_double.stats["front 200"] == 1
+    # Everything the server logged (debug included) holds no token.
+    assert len(credential.issued) >= 2
+    assert caplog.text and not any(token in caplog.text for token in credential.issued)
 
 
 async def test_kernel_logs_across_many_token_lifetimes_without_losing_a_point(
