@@ -17,12 +17,15 @@ def aml_settings(azure_double) -> dict:
     return {"ca_bundle": azure_double.ca_pem_path}
 
 
+@pytest.mark.parametrize("credential", ["environment", "default"])
 async def test_service_principal_from_env_with_a_custom_authority(
-    aml_fetch, wait_for, azure_double, monkeypatch
+    aml_fetch, wait_for, azure_double, monkeypatch, credential
 ):
     service_principal_env(monkeypatch, azure_double)
     azure_double.token_lifetime = 5  # MSAL then asks the authority again on every call
-    body = azureml_body(azure_double, credential="environment")
+    body = azureml_body(azure_double, credential=credential)
+    if credential == "default":
+        del body["authority_host"]  # azure-identity's own AZURE_AUTHORITY_HOST names it
     assert (await aml_fetch("api", "workspaces", method="POST", body=body))[0] == 201
     info = await wait_state(aml_fetch, wait_for, "ready")
     assert info["identity"] == f"application {CLIENT_ID}"
