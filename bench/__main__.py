@@ -22,13 +22,13 @@ from typing import Any
 
 import psutil
 
-from . import embedded, history, live, many_kernels, runs_page, throughput
+from . import azure_passthrough, embedded, history, live, many_kernels, runs_page, throughput
 from .datasets import DEFAULT_THREADS, ensure_dataset
 from .kernel_server import start_kernel_server
 from .report import fmt_ratio, fmt_seconds, header_markdown, markdown_table, write_results
 from .servers import JupyterServer, MlflowServer
 
-BENCHES = ("embedded", "history", "runs", "live", "throughput", "many_kernels")
+BENCHES = ("embedded", "history", "runs", "live", "throughput", "many_kernels", "azure")
 # Benches with real notebook kernels, on one Jupyter server with a fresh, empty store.
 KERNEL_BENCHES = {"live": live, "throughput": throughput, "many_kernels": many_kernels}
 
@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         if with_kernels:
             with _failure_recorded(benches, *with_kernels):
                 _kernel_benches(args, meta, benches, work_dir / "kernels")
+        if "azure" in args.selected:
+            _log("azure: passthrough to an Azure ML workspace (loopback double) against direct")
+            with _timed_bench(meta, "azure"), _failure_recorded(benches, "azure"):
+                benches["azure"] = azure_passthrough.run(work_dir / "azure", log=_log)
     finally:
         failed = any("error" in result for result in benches.values())
         if args.keep_workdir or failed:
@@ -216,6 +220,7 @@ def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
         "history": history.markdown,
         "runs": runs_page.markdown,
         **{name: bench.markdown for name, bench in KERNEL_BENCHES.items()},
+        "azure": azure_passthrough.markdown,
     }
     for name, result in benches.items():
         if "error" in result:
@@ -310,6 +315,8 @@ def _headlines(benches: dict[str, Any]) -> list[list[str]]:
     for name, bench in KERNEL_BENCHES.items():
         if name in benches:
             rows += bench.headlines(benches[name])
+    if "azure" in benches:
+        rows += azure_passthrough.headlines(benches["azure"])
     return rows
 
 
