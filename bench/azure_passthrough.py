@@ -37,10 +37,8 @@ from tests.azure_double.fixtures import WORKSPACE as WORKSPACE_NAME
 from .kernel_server import NOTEBOOK_DIR, passthrough_url
 from .report import fmt_seconds, markdown_table
 from .servers import START_TIMEOUT, JupyterServer, MlflowServer, raise_for_status
-from .throughput import BATCH_KEYS, BATCH_SIZE, WARMUP_CALLS, Route
-from .throughput import _route_json as route_json
-from .throughput import _signed as signed
-from .throughput import _with_kernel_token as with_kernel_token
+from .throughput import BATCH_KEYS, BATCH_SIZE, WARMUP_CALLS, Route, route_json, with_kernel_token
+from .throughput import signed_seconds as signed
 
 ROUNDS = 20
 SINGLE_CALLS = 1000  # per route, over all rounds

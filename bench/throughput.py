@@ -138,7 +138,7 @@ class Route:
             series.round_calls.append(calls)
 
 
-async def _with_kernel_token(
+async def with_kernel_token(
     jupyter: JupyterServer, measure: Callable[[str], dict[str, Any]]
 ) -> dict[str, Any]:
     """Open a notebook kernel, mint its passthrough token as ``%aml_track`` does, and measure
@@ -153,7 +153,7 @@ async def _with_kernel_token(
 
 def run(jupyter: JupyterServer, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Interleaved rounds of single and batch logging over the three routes."""
-    return asyncio.run(_with_kernel_token(jupyter, lambda token: _measure(jupyter, token, log)))
+    return asyncio.run(with_kernel_token(jupyter, lambda token: _measure(jupyter, token, log)))
 
 
 def _measure(
@@ -206,11 +206,11 @@ def _measure(
         "rounds": ROUNDS,
         "batch_size": BATCH_SIZE,
         "target_ratio": TARGET_RATIO,
-        "routes": [_route_json(r, routes[0]) for r in routes],
+        "routes": [route_json(r, routes[0]) for r in routes],
     }
 
 
-def _route_json(route: Route, direct: Route) -> dict[str, Any]:
+def route_json(route: Route, direct: Route) -> dict[str, Any]:
     """Figures of one route, and its ratios to direct: of the totals, and the median of the
     rounds (each round's pair ran back to back, so a burst of load elsewhere skews it less)."""
     result: dict[str, Any] = {"name": route.name, "label": route.label}
@@ -232,7 +232,7 @@ def _route_json(route: Route, direct: Route) -> dict[str, Any]:
     return result
 
 
-def _signed(seconds: float) -> str:
+def signed_seconds(seconds: float) -> str:
     return ("+" if seconds >= 0 else "−") + fmt_seconds(abs(seconds))
 
 
@@ -289,7 +289,7 @@ def markdown(result: dict[str, Any]) -> str:
                     else f"{route[f'round_ratio_{kind}']:.2f}× / {route[f'ratio_{kind}']:.2f}×",
                     ""
                     if route is direct
-                    else _signed(per_call["p50"] - direct[kind]["per_call_seconds"]["p50"]),
+                    else signed_seconds(per_call["p50"] - direct[kind]["per_call_seconds"]["p50"]),
                 ]
             )
     table = markdown_table(
