@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..report import fmt_ratio, fmt_seconds, markdown_table
@@ -59,6 +60,15 @@ _HEAD = [
 ]
 
 
+def _first_runs(figures: dict[str, Any]) -> str:
+    """The run names shown first, to check both UIs sorted alike."""
+    names = set()
+    for sample in figures["samples"]:
+        found = re.search(r"run-\d{5}", sample["detail"].get("firstRow", ""))
+        names.add(found.group(0) if found else "?")
+    return ", ".join(f"`{n}`" for n in sorted(names))
+
+
 def _runs_section(result: dict[str, Any]) -> str:
     ours, theirs = result.get("runs_table"), result.get("mlflow_runs")
     meta = result["meta"]
@@ -72,6 +82,11 @@ def _runs_section(result: dict[str, Any]) -> str:
     if ours:
         rows.append(_single_row("ours · the click on the sort header", ours["sort_click"], None))
     asked = ", ".join(f"`{b}`" for b in theirs["metric_sort_asked"]) if theirs else "–"
+    first = " · ".join(
+        f"{who} {_first_runs(figures['metric_sort'])}"
+        for who, figures in (("ours", ours), ("MLflow UI", theirs))
+        if figures
+    )
     return (
         f"### Runs table: first page of the {meta['runs_experiment_runs']:,}-run experiment\n\n"
         "Ours: from the click on the experiment's checkbox in the runs section's picker (the "
@@ -86,8 +101,9 @@ def _runs_section(result: dict[str, Any]) -> str:
         "table shows rows linking to that experiment's runs (then painted); back to the list and "
         "through the other experiment between repeats, after one untimed warm-up visit. Its "
         "metric sort is the per-experiment sort MLflow keeps in localStorage (what a user's "
-        f'sort leaves behind); it asked {asked}. "Request" is the runs search as the browser '
-        'saw it (resource timing, send to last byte); "after answer" is parse, render and '
+        f"sort leaves behind); it asked {asked}. First row when sorted: {first}. "
+        '"Request" is the runs search as the browser saw it (resource timing, send to last '
+        'byte); "after answer" is parse, render and '
         f"paint. Target for ours: ≤ {fmt_seconds(result['targets']['runs_page_seconds'])}.\n\n"
         + markdown_table(_HEAD, rows)
         + "\n"
@@ -231,8 +247,9 @@ def headlines(result: dict[str, Any]) -> list[list[str]]:
     if ours:
         for mode, label in (("newest_first", "newest first"), ("metric_sort", "by metric")):
             mlflow = theirs[mode]["drawn"].get("p50") if theirs else None
-            row(f"browser: runs table, 10k runs, click → first page drawn, {label}",
-                ours[mode]["drawn"], mlflow, "MLflow UI runs page", targets["runs_page_seconds"])  # fmt: skip
+            figure = f"browser: runs table, 10k runs, click → first page drawn, {label}"
+            row(figure, ours[mode]["drawn"], mlflow, "MLflow UI runs page",
+                targets["runs_page_seconds"])  # fmt: skip
     chart, mlflow_chart = result.get("metric_chart"), result.get("mlflow_chart")
     if chart:
         first = mlflow_chart["first"]["drawn"] if mlflow_chart else None

@@ -40,6 +40,8 @@ def split(sample: dict[str, Any], request_part: str) -> dict[str, Any]:
         "after_answer": _seconds(drawn - request["response_end_ms"]) if request else None,
         "requests_sent": sum(request_part in r["url"] for r in sample["requests"]),
         "detail": sample["detail"],
+        # Every matching request of the action, in ms from the input: where the time went.
+        "requests": sample["requests"],
     }
 
 
@@ -60,7 +62,7 @@ def _phase(raw: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def live_latency(recording: dict[str, Any], stamps: dict[str, Any]) -> dict[str, Any]:
-    """Screen time of each point (its first `data-points` count that includes it) − kernel stamps."""
+    """Each point's screen time (first `data-points` count holding it) − the kernel's stamps."""
     origin = recording["timeOrigin"]
     drawn: dict[int, float] = {}
     attribute: dict[int, float] = {}
