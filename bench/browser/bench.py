@@ -151,6 +151,7 @@ def run(
         config_path = work_dir / "driver-config.json"
         config_path.write_text(json.dumps(config, indent=2))
         started = time.perf_counter()
+        servers["load_before_driver"] = os.getloadavg()
         completed = subprocess.run(
             [node, str(HERE / "driver.js"), str(config_path)],
             cwd=HERE,
@@ -158,6 +159,7 @@ def run(
             check=False,
         )
         servers["driver_seconds"] = time.perf_counter() - started
+        servers["load_after_driver"] = os.getloadavg()
         if completed.returncode != 0:
             raise RuntimeError(f"driver.js exited with {completed.returncode}")
         raw = json.loads(Path(config["output"]).read_text())

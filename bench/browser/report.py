@@ -12,6 +12,10 @@ def _p(figures: dict[str, Any], name: str) -> float | None:
     return figures.get(name)
 
 
+def _load(averages: list[float]) -> str:
+    return " ".join(f"{x:.2f}" for x in averages)
+
+
 def _median_p95(part: dict[str, Any]) -> str:
     if not part.get("n"):
         return "–"
@@ -136,6 +140,12 @@ def _chart_section(result: dict[str, Any]) -> str:
             f"MLflow's line has {theirs['first']['detail'].get('segments')} segments "
             "(`get-history-bulk-interval`, `max_results=320`, sampled by row). "
         )
+        repeats = theirs["repeat"]
+        points += (
+            f"{repeats['without_request']} of {repeats['drawn'].get('n', 0)} MLflow repeats sent "
+            "no request (its page keeps the data); ours asks the server again each time the "
+            "notebook takes focus. "
+        )
     return (
         f"### A {meta['history_points']:,}-point metric drawn\n\n"
         "Lab's only charts are the live charts of the notebook in focus (the run detail has no "
@@ -206,7 +216,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{fmt_seconds(meta['lab_load_seconds'])}; Jupyter answered in "
         f"{fmt_seconds(servers['jupyter_start_seconds'])}, `local` ready "
         f"{fmt_seconds(servers['local_ready_after_jupyter_seconds'])} later; the driver ran "
-        f"{servers['driver_seconds']:.0f} s. Times start at the input event's own timestamp "
+        f"{servers['driver_seconds']:.0f} s, load average {_load(servers['load_before_driver'])} "
+        f"before it and {_load(servers['load_after_driver'])} after. Times start at the input event's own timestamp "
         '(the browser\'s receipt of the click), and "drawn" is the first task after the next '
         "paint (`requestAnimationFrame`, then a posted message), so it is late by up to one "
         f"frame (16.7 ms). Medians and p95 (linear interpolation) of {meta['repeats']} repeats: "
