@@ -22,13 +22,24 @@ from typing import Any
 
 import psutil
 
-from . import azure_passthrough, embedded, history, live, many_kernels, runs_page, throughput
-from .datasets import DEFAULT_THREADS, ensure_dataset
+from . import (
+    azure_passthrough,
+    browser,
+    embedded,
+    history,
+    live,
+    many_kernels,
+    runs_page,
+    throughput,
+)
+from .datasets import DEFAULT_THREADS, Dataset, ensure_dataset
 from .kernel_server import start_kernel_server
 from .report import fmt_ratio, fmt_seconds, header_markdown, markdown_table, write_results
 from .servers import JupyterServer, MlflowServer
 
-BENCHES = ("embedded", "history", "runs", "live", "throughput", "many_kernels", "azure")
+BENCHES = (
+    "embedded", "history", "runs", "live", "throughput", "many_kernels", "azure", "browser",
+)  # fmt: skip
 # Benches with real notebook kernels, on one Jupyter server with a fresh, empty store.
 KERNEL_BENCHES = {"live": live, "throughput": throughput, "many_kernels": many_kernels}
 
@@ -47,6 +58,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeats", type=int, default=5, help="repeats of each request (median reported)"
+    )
+    parser.add_argument(
+        "--browser-repeats", type=int, default=7, help="repeats of each timed action in 'browser'"
     )
     parser.add_argument(
         "--startup-repeats", type=int, default=3, help="warm starts of each server in 'embedded'"
@@ -115,8 +129,17 @@ def main(argv: list[str] | None = None) -> int:
             _log("azure: passthrough to an Azure ML workspace (loopback double) against direct")
             with _timed_bench(meta, "azure"), _failure_recorded(benches, "azure"):
                 benches["azure"] = azure_passthrough.run(work_dir / "azure", log=_log)
+        if "browser" in args.selected:
+            _log("browser: Lab and MLflow's UI in Chromium (Playwright)")
+            with _failure_recorded(benches, "browser"):
+                dataset = _dataset(args, meta)
+                with _timed_bench(meta, "browser"):
+                    benches["browser"] = browser.run(
+                        dataset, work_dir / "browser", repeats=args.browser_repeats, log=_log
+                    )
     finally:
-        failed = any("error" in result for result in benches.values())
+        # "errors": parts of a bench failed (the browser bench's phases), the rest has figures.
+        failed = any("error" in result or "errors" in result for result in benches.values())
         if args.keep_workdir or failed:
             _log(f"server logs and stores kept in {work_dir}")
         else:
@@ -128,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path, md_path = write_results(results, markdown)
     print(markdown)
     _log(f"results: {json_path} and {md_path}")
-    return 1 if any("error" in result for result in benches.values()) else 0
+    return 1 if failed else 0
 
 
 @contextlib.contextmanager
@@ -153,19 +176,28 @@ def _timed_bench(meta: dict[str, Any], name: str):
         meta["bench_seconds"][name] = time.perf_counter() - started
 
 
+def _dataset(args: argparse.Namespace, meta: dict[str, Any]) -> Dataset:
+    """The cached data set, generated at most once per run; described in ``meta``."""
+    if getattr(args, "dataset", None) is None:
+        with _timed_bench(meta, "data set"):
+            args.dataset = ensure_dataset(
+                regenerate=args.regenerate, threads=args.threads, log=_log
+            )
+        meta["dataset"] = {
+            "key": args.dataset.manifest["key"],
+            "generated_now": args.dataset.generated_now,
+            "generation": args.dataset.manifest["generation"],
+            "runs_count": args.dataset.runs["count"],
+            "history_points": args.dataset.history["points"],
+        }
+    return args.dataset
+
+
 def _served_benches(
     args: argparse.Namespace, meta: dict[str, Any], benches: dict[str, Any], work_dir: Path
 ) -> None:
     """History and runs share one data set, one direct MLflow server and one Jupyter server."""
-    with _timed_bench(meta, "data set"):
-        dataset = ensure_dataset(regenerate=args.regenerate, threads=args.threads, log=_log)
-    meta["dataset"] = {
-        "key": dataset.manifest["key"],
-        "generated_now": dataset.generated_now,
-        "generation": dataset.manifest["generation"],
-        "runs_count": dataset.runs["count"],
-        "history_points": dataset.history["points"],
-    }
+    dataset = _dataset(args, meta)
     direct = MlflowServer(
         dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
     )
@@ -221,6 +253,7 @@ def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
         "runs": runs_page.markdown,
         **{name: bench.markdown for name, bench in KERNEL_BENCHES.items()},
         "azure": azure_passthrough.markdown,
+        "browser": browser.markdown,
     }
     for name, result in benches.items():
         if "error" in result:
@@ -317,6 +350,8 @@ def _headlines(benches: dict[str, Any]) -> list[list[str]]:
             rows += bench.headlines(benches[name])
     if "azure" in benches:
         rows += azure_passthrough.headlines(benches["azure"])
+    if "browser" in benches:
+        rows += browser.headlines(benches["browser"])
     return rows
 
 
