@@ -6,13 +6,15 @@ import asyncio
 from typing import Any
 
 from .errors import BadRequest, NotFound
-from .workspaces.base import Workspace
+from .models import Run
+from .workspaces.rest import RestWorkspace
 
 _MAX_RUNS = 200
+_LOADS_AT_ONCE = 8
 
 
 async def compare_runs(
-    workspace: Workspace, *, run_ids: Any, keys: Any, max_points: Any
+    workspace: RestWorkspace, *, run_ids: Any, keys: Any, max_points: Any
 ) -> dict[str, Any]:
     """Runs plus ``{key: {run_id: {total_points, sampled, points}}}`` for ``keys`` (all if null)."""
     if not isinstance(run_ids, list) or not run_ids or not all(isinstance(r, str) for r in run_ids):
@@ -30,27 +32,39 @@ async def compare_runs(
     ):
         raise BadRequest("max_points must be an integer between 4 and 100000")
     run_ids = list(dict.fromkeys(run_ids))
-    runs = await asyncio.gather(*(workspace.get_run(r) for r in run_ids))
+    raw_runs = await workspace.raw_runs(run_ids)
+    if not raw_runs:
+        raise NotFound(f"none of the runs were found in workspace {workspace.name!r}")
+    runs = [Run.from_mlflow(raw_runs[r]) for r in run_ids if r in raw_runs]
     wanted = keys if keys is not None else sorted({k for run in runs for k in run.metrics})
     jobs = [(key, run.run_id) for key in wanted for run in runs if key in run.metrics]
-    histories = await asyncio.gather(
-        *(
-            workspace.metric_history(
-                run_id, key, max_points=max_points, start_step=None, end_step=None
+    # Cached series answer at once; uncached ones load a few at a time, so 100 history
+    # downloads never queue on one tracking server past the upstream timeout.
+    limit = asyncio.Semaphore(_LOADS_AT_ONCE)
+
+    async def history(key: str, run_id: str) -> dict[str, Any]:
+        async with limit:
+            return await workspace.history_of(
+                raw_runs[run_id], key, max_points=max_points, start_step=None, end_step=None
             )
-            for key, run_id in jobs
-        ),
-        return_exceptions=True,
+
+    histories = await asyncio.gather(
+        *(history(key, run_id) for key, run_id in jobs), return_exceptions=True
     )
     series: dict[str, dict[str, Any]] = {key: {} for key in wanted}
-    for (key, run_id), history in zip(jobs, histories, strict=True):
-        if isinstance(history, NotFound):
+    for (key, run_id), result in zip(jobs, histories, strict=True):
+        if isinstance(result, NotFound):
             continue  # the key vanished between the run fetch and the history fetch
-        if isinstance(history, BaseException):
-            raise history
+        if isinstance(result, BaseException):
+            raise result
         series[key][run_id] = {
-            "total_points": history["total_points"],
-            "sampled": history["sampled"],
-            "points": history["points"],
+            "total_points": result["total_points"],
+            "sampled": result["sampled"],
+            "points": result["points"],
         }
-    return {"runs": [run.to_json() for run in runs], "series": series}
+    return {
+        "runs": [run.to_json() for run in runs],
+        "series": series,
+        # Runs deleted or unknown here: the others are still compared.
+        "missing": [r for r in run_ids if r not in raw_runs],
+    }

@@ -190,7 +190,29 @@ async def test_compare_returns_runs_and_series(aml_fetch, team_workspace, seeded
     assert set(body["series"]["loss"]) == set(seeded["run_ids"][:3])
     wave = body["series"]["wave"][seeded["spiky"]]
     assert wave["total_points"] == 5000 and len(wave["points"]) <= 50
+    assert body["missing"] == []
     json.dumps(body, allow_nan=False)
+
+
+async def test_compare_keeps_the_runs_it_finds_and_names_the_missing(
+    aml_fetch, team_workspace, seeded
+):
+    team_workspace = await team_workspace()
+    unknown = "0" * 32
+    run_ids = [seeded["run_ids"][0], unknown, seeded["run_ids"][1]]
+    code, body = await aml_fetch(
+        "api", "workspaces", team_workspace, "compare", method="POST",
+        body={"run_ids": run_ids, "keys": ["loss"], "max_points": 50},
+    )  # fmt: skip
+    assert code == 200
+    assert [r["run_id"] for r in body["runs"]] == [run_ids[0], run_ids[2]]
+    assert body["missing"] == [unknown]
+    assert set(body["series"]["loss"]) == {run_ids[0], run_ids[2]}
+    code, body = await aml_fetch(
+        "api", "workspaces", team_workspace, "compare", method="POST",
+        body={"run_ids": [unknown], "keys": None, "max_points": 50},
+    )  # fmt: skip
+    assert code == 404 and "none of the runs" in body["message"]
 
 
 async def test_compare_rejects_bad_bodies(aml_fetch, team_workspace):

@@ -94,3 +94,41 @@ async def test_ordered_pages_match_mlflow_and_lose_nothing(
             if not token:
                 break
         assert seen == expected_ids, order_by
+
+
+async def test_compare_on_the_local_store_reads_runs_of_several_experiments_at_once(
+    aml_fetch, local_ready, jp_serverapp, jp_base_url, jp_http_port, monkeypatch
+):
+    await local_ready()
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", jp_serverapp.identity_provider.token)
+    client = MlflowClient(f"http://127.0.0.1:{jp_http_port}{jp_base_url}aml/mlflow/local")
+
+    def log() -> list[str]:
+        run_ids = []
+        for name in ("compare-a", "compare-b"):
+            experiment_id = client.create_experiment(name)
+            for index in range(2):
+                run_id = client.create_run(experiment_id).info.run_id
+                metrics = [Metric("loss", float(step * index), 0, step) for step in range(10)]
+                client.log_batch(run_id, metrics=metrics, params=[Param("lr", str(index))])
+                run_ids.append(run_id)
+        client.delete_run(run_ids[-1])  # deleted runs can still be compared, as in MLflow
+        return run_ids
+
+    run_ids = await asyncio.to_thread(log)
+    unknown = "f" * 32
+    code, body = await aml_fetch(
+        "api", "workspaces", "local", "compare", method="POST",
+        body={"run_ids": [*run_ids, unknown], "keys": None, "max_points": 100},
+    )  # fmt: skip
+    assert code == 200, body
+    assert [r["run_id"] for r in body["runs"]] == run_ids
+    assert {r["experiment_id"] for r in body["runs"]} == {
+        r["experiment_id"] for r in body["runs"][:1] + body["runs"][2:3]
+    }
+    assert len({r["experiment_id"] for r in body["runs"]}) == 2
+    assert body["missing"] == [unknown]
+    assert {run_id: len(s["points"]) for run_id, s in body["series"]["loss"].items()} == {
+        run_id: 10 for run_id in run_ids
+    }
+    assert [r["params"]["lr"] for r in body["runs"]] == ["0", "1", "0", "1"]

@@ -14,9 +14,9 @@ from ..models import Run
 from .context import WorkspaceContext
 from .embedded_server import EmbeddedMlflowServer
 from .local_history import connect_read_only, load_points_sqlite, sample_response_sqlite
-from .local_runs import ordered_run_ids, page_offset, parse_joined_order_by
+from .local_runs import experiments_of_runs, ordered_run_ids, page_offset, parse_joined_order_by
 from .local_runs import page_token as next_page_token
-from .rest import RestWorkspace
+from .rest import MLFLOW_API, RestWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,27 @@ class LocalWorkspace(RestWorkspace):
         )
         by_id = {run.run_id: run for run in found}
         return [by_id[run_id] for run_id in run_ids if run_id in by_id]
+
+    async def raw_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Many runs in one MLflow search (its experiments read from our store) instead of a
+        lookup each: 50 lookups take 0.4 s on the single-worker embedded server."""
+        plain = [r for r in run_ids if r.isalnum()]  # MLflow run ids are hex
+        experiment_ids = await asyncio.to_thread(experiments_of_runs, self.db_path, plain)
+        if not experiment_ids:
+            return {}
+        quoted = ", ".join(f"'{run_id}'" for run_id in plain)
+        raw = await self.client.call(
+            "POST",
+            f"{MLFLOW_API}/runs/search",
+            body={
+                "experiment_ids": experiment_ids,
+                "filter": f"attributes.run_id IN ({quoted})",
+                "max_results": len(plain),
+                "run_view_type": "ALL",
+            },
+        )
+        by_id = {r["info"]["run_id"]: r for r in raw.get("runs", [])}
+        return {r: by_id[r] for r in run_ids if r in by_id}
 
     # ---- fast path -----------------------------------------------------------------------------
     async def load_history(self, run_id: str, key: str) -> MetricPoints:

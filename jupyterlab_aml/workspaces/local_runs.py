@@ -109,3 +109,14 @@ def ordered_run_ids(
     with closing(connect_read_only(db_path)) as connection:
         rows = connection.execute(sql, params).fetchall()
     return [row[0] for row in rows[:limit]], len(rows) > limit
+
+
+def experiments_of_runs(db_path: str | Path, run_ids: list[str]) -> list[str]:
+    """The experiments holding these runs (so one search can fetch them all)."""
+    placeholders = ",".join("?" for _ in run_ids)
+    with closing(connect_read_only(db_path)) as connection:
+        rows = connection.execute(
+            f"SELECT DISTINCT experiment_id FROM runs WHERE run_uuid IN ({placeholders})",
+            run_ids,
+        ).fetchall()
+    return [str(row[0]) for row in rows]

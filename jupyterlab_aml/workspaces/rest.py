@@ -17,6 +17,7 @@ from .context import WorkspaceContext
 from .rest_client import MlflowRestClient
 
 MLFLOW_API = "api/2.0/mlflow"
+_LOOKUPS_AT_ONCE = 8
 
 
 class RestWorkspace(Workspace):
@@ -119,6 +120,22 @@ class RestWorkspace(Workspace):
         """One run or NotFound."""
         return Run.from_mlflow(await self._raw_run(run_id))
 
+    async def raw_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Several runs as MLflow JSON by id; unknown ids are left out. At most
+        ``_LOOKUPS_AT_ONCE`` lookups are in flight, so a big comparison does not flood one
+        tracking server (a single-worker MLflow answers them one by one anyway)."""
+        limit = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+
+        async def lookup(run_id: str) -> dict[str, Any] | None:
+            async with limit:
+                try:
+                    return await self._raw_run(run_id)
+                except NotFound:
+                    return None
+
+        found = await asyncio.gather(*(lookup(r) for r in run_ids))
+        return {r: raw for r, raw in zip(run_ids, found, strict=True) if raw is not None}
+
     async def _raw_run(self, run_id: str) -> dict[str, Any]:
         raw = await self.client.call("GET", f"{MLFLOW_API}/runs/get", params={"run_id": run_id})
         if "run" not in raw:
@@ -135,7 +152,27 @@ class RestWorkspace(Workspace):
         end_step: int | None,
     ) -> dict[str, Any]:
         """Sampled history; cached, and revalidated while the run is still RUNNING."""
-        raw_run = await self._raw_run(run_id)
+        return await self.history_of(
+            await self._raw_run(run_id),
+            key,
+            max_points=max_points,
+            start_step=start_step,
+            end_step=end_step,
+        )
+
+    async def history_of(
+        self,
+        raw_run: dict[str, Any],
+        key: str,
+        *,
+        max_points: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> dict[str, Any]:
+        """``metric_history`` for a run already read (MLflow JSON): no second lookup."""
+        run_id = raw_run.get("info", {}).get("run_id") or raw_run.get("info", {}).get(
+            "run_uuid", ""
+        )
         latest = {m["key"]: m for m in raw_run.get("data", {}).get("metrics", [])}
         if key not in latest:
             raise NotFound(f"run {run_id!r} has no metric {key!r}")
