@@ -4,7 +4,8 @@ import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 import { XMode } from '../chart/series';
 import { KernelRunModel } from '../kernelRunModel';
 import { h } from './dom';
-import { ChartView, MetricChart } from './metricChart';
+import { ChartView } from './chartView';
+import { MetricChart } from './metricChart';
 
 /**
  * What to do to see live charts, when no notebook kernel can show any.
