@@ -1,10 +1,10 @@
 import { failureMessage } from './request';
-import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { MetricSeries } from './chart/series';
-import { ILiveClient, ILiveMetricsPush, LiveSubscription } from './liveClient';
+import { FocusedKernel } from './focusedKernel';
+import { ILiveClient, ILiveMetricsPush, LiveSubscription } from './liveChannel';
+import { RunMetrics } from './runMetrics';
 import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from './tokens';
 
 /**
@@ -26,7 +26,7 @@ export class KernelRunModel implements IDisposable {
   constructor(options: KernelRunModel.IOptions) {
     this._client = options.client;
     this._live = options.live;
-    this._tracker = options.tracker;
+    this._focus = new FocusedKernel(options.tracker);
     this._maxPoints = options.maxPoints ?? 2000;
     this._maxHeld = Math.max(
       options.maxHeldPoints ?? 10000,
@@ -35,8 +35,9 @@ export class KernelRunModel implements IDisposable {
     this._live.metricsReceived.connect(this._onMetrics, this);
     this._live.runReceived.connect(this._onRun, this);
     this._live.connectionChanged.connect(this._onConnection, this);
-    this._tracker.currentChanged.connect(this._onCurrentChanged, this);
-    this._onCurrentChanged();
+    this._focus.changed.connect(this._onFocusChanged, this);
+    this._focus.idle.connect(this._onKernelIdle, this);
+    this._onFocusChanged();
   }
 
   /** Emitted when the run, its status, or any series changes. */
@@ -76,9 +77,7 @@ export class KernelRunModel implements IDisposable {
 
   /** The run's metric keys, in the order they were first logged. */
   get keys(): readonly string[] {
-    const first = (key: string) => this._series.get(key)!.firstTimestamp;
-    // A stable sort: keys with no points yet keep the order they came in.
-    return [...this._series.keys()].sort((a, b) => first(a) - first(b) || 0);
+    return this._metrics?.keys ?? [];
   }
 
   /** Whether the model is disposed. */
@@ -90,14 +89,14 @@ export class KernelRunModel implements IDisposable {
    * The points of a metric, ordered by step then timestamp (empty if unknown).
    */
   series(key: string): readonly MetricPoint[] {
-    return this._series.get(key)?.points ?? [];
+    return this._metrics?.series(key) ?? [];
   }
 
   /**
    * Whether a metric's points are a downsample of its history.
    */
   isSampled(key: string): boolean {
-    return this._series.get(key)?.sampled ?? false;
+    return this._metrics?.isSampled(key) ?? false;
   }
 
   /**
@@ -119,39 +118,24 @@ export class KernelRunModel implements IDisposable {
     }
     this._isDisposed = true;
     this._generation++;
-    this._watch(null);
-    this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    this._focus.dispose();
     this._live.metricsReceived.disconnect(this._onMetrics, this);
     this._live.runReceived.disconnect(this._onRun, this);
     this._live.connectionChanged.disconnect(this._onConnection, this);
     this._runSubscription?.dispose();
     this._workspaceSubscription?.dispose();
+    this._metrics?.dispose();
     Signal.clearData(this);
   }
 
-  private _onCurrentChanged(): void {
-    const notebook = this._tracker.currentWidget;
-    this._watch(notebook);
-    this._follow(Private.kernelId(notebook));
+  private _onFocusChanged(): void {
+    this._follow(this._focus.kernelId);
   }
 
-  private _watch(notebook: KernelRunModel.INotebookLike | null): void {
-    const old = this._notebook?.sessionContext;
-    old?.kernelChanged.disconnect(this._onKernelChanged, this);
-    old?.statusChanged.disconnect(this._onKernelStatus, this);
-    this._notebook = notebook;
-    notebook?.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
-    notebook?.sessionContext.statusChanged.connect(this._onKernelStatus, this);
-  }
-
-  private _onKernelChanged(): void {
-    this._follow(Private.kernelId(this._notebook));
-  }
-
-  private _onKernelStatus(_: unknown, status: string): void {
+  private _onKernelIdle(): void {
     // A run the workspace subscription could not see (e.g. `%aml_track
     // --workspace` moved the kernel): look again when a cell has finished.
-    if (status === 'idle' && this._status === 'no-run' && !this._looking) {
+    if (this._status === 'no-run' && !this._looking) {
       void this._loadKernelRuns(this._generation);
     }
   }
@@ -160,7 +144,7 @@ export class KernelRunModel implements IDisposable {
     if (kernelId === this._kernelId && kernelId) {
       return;
     }
-    const idle = this._notebook ? 'no-kernel' : 'no-notebook';
+    const idle = this._focus.hasNotebook ? 'no-kernel' : 'no-notebook';
     if (kernelId === this._kernelId) {
       if (this._status !== idle) {
         this._setStatus(idle);
@@ -229,15 +213,25 @@ export class KernelRunModel implements IDisposable {
   private _setRun(run: IRun | null): void {
     this._runSubscription?.dispose();
     this._runSubscription = null;
-    this._series.clear();
+    this._metrics?.dispose();
+    this._metrics = null;
     this._run = run;
     if (!run || !this._workspace) {
       this._changed.emit({ run: true, keys: [] });
       return;
     }
-    for (const key of Object.keys(run.metrics)) {
-      this._series.set(key, new MetricSeries());
-    }
+    const metrics = new RunMetrics({
+      client: this._client,
+      workspace: this._workspace,
+      runId: run.run_id,
+      maxPoints: this._maxPoints,
+      maxHeldPoints: this._maxHeld,
+      keys: Object.keys(run.metrics)
+    });
+    metrics.changed.connect((_, keys) =>
+      this._changed.emit({ run: false, keys })
+    );
+    this._metrics = metrics;
     const subscription = this._live.subscribe(this._workspace, run.run_id);
     subscription.acknowledged.connect(this._reloadRun, this);
     subscription.failed.connect((_, message) => {
@@ -264,48 +258,13 @@ export class KernelRunModel implements IDisposable {
         return;
       }
       this._run = fresh;
-      for (const key of Object.keys(fresh.metrics)) {
-        if (!this._series.has(key)) {
-          this._series.set(key, new MetricSeries());
-        }
-      }
+      this._metrics?.addKeys(Object.keys(fresh.metrics));
       this._changed.emit({ run: true, keys: [] });
     } catch (error) {
       console.warn('jupyterlab-aml: cannot reload run', run.run_id, error);
     }
-    await Promise.all([...this._series.keys()].map(k => this._loadHistory(k)));
-  }
-
-  private async _loadHistory(key: string): Promise<void> {
-    const run = this._run;
-    const series = this._series.get(key);
-    if (!run || !series || !this._workspace) {
-      return;
-    }
-    const ticket = series.beginLoad();
-    try {
-      const history = await this._client.getMetricHistory(
-        this._workspace,
-        run.run_id,
-        key,
-        { max_points: this._maxPoints }
-      );
-      if (
-        this._series.get(key) === series &&
-        series.applyHistory(ticket, history.points, history.sampled)
-      ) {
-        this._changed.emit({ run: false, keys: [key] });
-      }
-    } catch (error) {
-      series.failLoad(ticket);
-      // 404: logged too recently for the store to list it; pushes carry on.
-      const notFound =
-        error instanceof ServerConnection.ResponseError &&
-        error.response.status === 404;
-      if (!notFound) {
-        console.warn('jupyterlab-aml: cannot load history of', key, error);
-      }
-    }
+    // The run may have been set again meanwhile: load the current series.
+    await this._metrics?.loadAll();
   }
 
   private _onMetrics(_: unknown, message: ILiveMetricsPush): void {
@@ -317,25 +276,7 @@ export class KernelRunModel implements IDisposable {
     ) {
       return;
     }
-    const keys: string[] = [];
-    for (const [key, rows] of Object.entries(message.points)) {
-      let series = this._series.get(key);
-      if (!series) {
-        series = new MetricSeries();
-        this._series.set(key, series);
-      }
-      series.push(rows);
-      keys.push(key);
-      const thinned = message.sampled?.includes(key) ?? false;
-      // The server thinned what it held back, or we hold too many: reload.
-      const tooMany = series.points.length > this._maxHeld;
-      if (thinned || (tooMany && !series.isLoading)) {
-        void this._loadHistory(key);
-      }
-    }
-    if (keys.length) {
-      this._changed.emit({ run: false, keys });
-    }
+    this._metrics?.push(message.points, message.sampled);
   }
 
   private _onRun(_: unknown, message: ILiveRunMessage): void {
@@ -365,10 +306,9 @@ export class KernelRunModel implements IDisposable {
 
   private _client: IAmlClient;
   private _live: ILiveClient;
-  private _tracker: KernelRunModel.INotebookTrackerLike;
+  private _focus: FocusedKernel;
   private _maxPoints: number;
   private _maxHeld: number;
-  private _notebook: KernelRunModel.INotebookLike | null = null;
   private _kernelId: string | null = null;
   private _workspace: string | null = null;
   private _run: IRun | null = null;
@@ -376,7 +316,7 @@ export class KernelRunModel implements IDisposable {
   private _error: string | null = null;
   private _generation = 0;
   private _looking = false;
-  private _series = new Map<string, MetricSeries>();
+  private _metrics: RunMetrics | null = null;
   private _runSubscription: LiveSubscription | null = null;
   private _workspaceSubscription: LiveSubscription | null = null;
   private _isDisposed = false;
@@ -406,32 +346,6 @@ export namespace KernelRunModel {
   }
 
   /**
-   * The part of a notebook's `ISessionContext` the model reads.
-   */
-  export interface ISessionContextLike {
-    readonly session: {
-      readonly kernel: { readonly id: string } | null;
-    } | null;
-    readonly kernelChanged: ISignal<any, any>;
-    readonly statusChanged: ISignal<any, string>;
-  }
-
-  /**
-   * The part of a `NotebookPanel` the model reads.
-   */
-  export interface INotebookLike {
-    readonly sessionContext: ISessionContextLike;
-  }
-
-  /**
-   * The part of an `INotebookTracker` the model reads.
-   */
-  export interface INotebookTrackerLike {
-    readonly currentWidget: INotebookLike | null;
-    readonly currentChanged: ISignal<any, any>;
-  }
-
-  /**
    * The options to create a model.
    */
   export interface IOptions {
@@ -440,7 +354,7 @@ export namespace KernelRunModel {
     /** The page's live channel. */
     live: ILiveClient;
     /** The notebook tracker (`INotebookTracker`). */
-    tracker: INotebookTrackerLike;
+    tracker: FocusedKernel.INotebookTrackerLike;
     /** How many points to load per metric history (default 2000). */
     maxPoints?: number;
     /** Past this many points held, a series is reloaded downsampled (default 10000). */
@@ -452,15 +366,6 @@ export namespace KernelRunModel {
  * Module private helpers.
  */
 namespace Private {
-  /**
-   * The kernel id of a notebook, or null.
-   */
-  export function kernelId(
-    notebook: KernelRunModel.INotebookLike | null
-  ): string | null {
-    return notebook?.sessionContext.session?.kernel?.id ?? null;
-  }
-
   /**
    * Whether `run` started after `than` (or there is no `than`).
    */
