@@ -16,13 +16,16 @@ import { LiveClient } from './liveClient';
 import { WorkspacesModel } from './model';
 import { MetricSummaryCache, RunDetailModel } from './runDetailModel';
 import { RunsModel } from './runsModel';
+import { SignInModel } from './signIn';
 import { IAmlClient, IRun } from './tokens';
+import { addWorkspaceCommands } from './workspaceCommands';
 import { chartPanelId, createChartPanel } from './widgets/chartPanel';
 import { LiveSection } from './widgets/liveSection';
 import { revealCell } from './widgets/revealCell';
 import { RunDetail } from './widgets/runDetail';
 import { RunsSection } from './widgets/runsSection';
 import { AmlSidebar } from './widgets/sidebar';
+import { WorkspacesSection } from './widgets/workspacesSection';
 
 export * from './tokens';
 export { AmlClient } from './api';
@@ -91,7 +94,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       standby: () => (runsSection?.isVisible ? 'when-hidden' : true)
     });
     runsSection = new RunsSection({ workspaces: model, runs });
-    sidebar = new AmlSidebar({ model, sections: [liveSection, runsSection] });
+    const signIns = new SignInModel({ client, workspaces: model });
+    const category = 'Experiment Tracking';
+    const workspacesSection = new WorkspacesSection({
+      model,
+      signIns,
+      actions: addWorkspaceCommands(app, { model, signIns, palette, category })
+    });
+    sidebar = new AmlSidebar({
+      model,
+      sections: [workspacesSection, liveSection, runsSection]
+    });
     app.shell.add(sidebar, 'left', { rank: 650 });
 
     const summaryCache = new MetricSummaryCache();
@@ -200,7 +213,6 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         app.shell.add(widget, 'main');
       }
     });
-    const category = 'Experiment Tracking';
     for (const command of [
       CommandIDs.openSidebar,
       CommandIDs.refresh,

@@ -42,3 +42,27 @@ export function renderIfChanged(
  * The key each container was last rendered with.
  */
 const renderKeys = new WeakMap<HTMLElement, string>();
+
+/**
+ * A small button that carries `data-action` and `data-name`, so that one click
+ * handler on its container dispatches every button of a list.
+ */
+export function actionButton(
+  action: string,
+  name: string,
+  text: string,
+  label: string
+): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      class: `jp-aml-action jp-aml-action-${action} jp-Button jp-mod-minimal jp-mod-styled`,
+      type: 'button',
+      'data-action': action,
+      'data-name': name,
+      title: label,
+      'aria-label': label === text ? undefined : label
+    },
+    text
+  );
+}
