@@ -3,8 +3,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IFrame, MainAreaWidget } from '@jupyterlab/apputils';
-import { URLExt } from '@jupyterlab/coreutils';
+import {
+  CommandToolbarButton,
+  ICommandPalette,
+  MainAreaWidget
+} from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { find } from '@lumino/algorithm';
@@ -13,6 +16,7 @@ import { AmlClient } from './api';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
 import { LiveClient } from './liveClient';
+import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
 import { MetricSummaryCache, RunDetailModel } from './runDetailModel';
 import { RunsModel } from './runsModel';
@@ -132,6 +136,18 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       const widget = new MainAreaWidget({ content });
       widget.id = id;
       widget.title.icon = amlIcon;
+      widget.toolbar.addItem(
+        'open-mlflow-ui',
+        new CommandToolbarButton({
+          commands: app.commands,
+          id: CommandIDs.openMlflowUi,
+          args: {
+            workspace,
+            run_id: run.run_id,
+            experiment_id: run.experiment_id
+          }
+        })
+      );
       app.shell.add(widget, 'main');
     };
     runsSection.runActivated.connect((_, run) => {
@@ -176,43 +192,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         );
       }
     });
-    app.commands.addCommand(CommandIDs.openMlflowUi, {
-      label: 'Open in MLflow UI',
-      caption:
-        'Open the MLflow UI of the live run (or the active workspace) in a tab',
-      execute: () => {
-        const workspace = liveModel.workspace ?? model.active;
-        if (!workspace) {
-          return;
-        }
-        const run = liveModel.run;
-        const route = run
-          ? `#/experiments/${run.experiment_id}/runs/${run.run_id}`
-          : '#/experiments';
-        const base = app.serviceManager.serverSettings.baseUrl;
-        const frame = new IFrame({
-          // The embedded store's UI is MLflow's own bundled app, served same-origin.
-          sandbox: [
-            'allow-scripts',
-            'allow-same-origin',
-            'allow-forms',
-            'allow-popups'
-          ]
-        });
-        frame.url =
-          URLExt.join(
-            base,
-            'aml',
-            'mlflow',
-            encodeURIComponent(workspace),
-            '/'
-          ) + route;
-        const widget = new MainAreaWidget({ content: frame });
-        widget.title.label = `MLflow · ${workspace}`;
-        widget.title.icon = amlIcon;
-        app.shell.add(widget, 'main');
-      }
+    addMlflowUiCommand(app, {
+      id: CommandIDs.openMlflowUi,
+      workspace: name => model.workspaces.find(ws => ws.name === name) ?? null,
+      context: () => Private.uiContext(model, runs, liveModel)
     });
+    // Its label and enabled state follow the selection and the live run.
+    const uiChanged = () =>
+      app.commands.notifyCommandChanged(CommandIDs.openMlflowUi);
+    runs.selection.changed.connect(uiChanged);
+    model.stateChanged.connect(uiChanged);
+    liveModel.changed.connect((_, change) => change.run && uiChanged());
     for (const command of [
       CommandIDs.openSidebar,
       CommandIDs.refresh,
@@ -235,6 +225,31 @@ export default [clientPlugin, sidebarPlugin];
  * Module private helpers.
  */
 namespace Private {
+  /**
+   * What "Open in MLflow UI" opens without arguments: the one run selected
+   * in the runs table, else the live run, else the active workspace.
+   */
+  export function uiContext(
+    model: WorkspacesModel,
+    runs: RunsModel,
+    live: KernelRunModel
+  ): IUiContext {
+    const find = (name: string | null) =>
+      model.workspaces.find(ws => ws.name === name) ?? null;
+    const selected = runs.selection.ids;
+    if (selected.size === 1 && runs.workspace) {
+      const [id] = selected;
+      const run = runs.runs[runs.indexOf(id)];
+      if (run) {
+        return { workspace: find(runs.workspace), run };
+      }
+    }
+    if (live.run && live.workspace) {
+      return { workspace: find(live.workspace), run: live.run };
+    }
+    return { workspace: find(model.active), run: null };
+  }
+
   /**
    * Apply the settings to the model now and whenever they change.
    */
