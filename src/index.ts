@@ -11,6 +11,7 @@ import {
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { find } from '@lumino/algorithm';
+import { Signal } from '@lumino/signaling';
 
 import { AmlClient } from './api';
 import { amlIcon } from './icons';
@@ -44,6 +45,8 @@ export namespace CommandIDs {
   export const expandChart = 'jupyterlab-aml:expand-chart';
   export const openRun = 'jupyterlab-aml:open-run';
   export const openMlflowUi = 'jupyterlab-aml:open-mlflow-ui';
+  /** Registered by the compare view, which may be absent. */
+  export const compare = 'jupyterlab-aml:compare';
 }
 
 /**
@@ -97,7 +100,25 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       autoStart: false,
       standby: () => (runsSection?.isVisible ? 'when-hidden' : true)
     });
-    runsSection = new RunsSection({ workspaces: model, runs });
+    // "Compare (n)" hands the selection to the compare view, when it is there.
+    const compareChanged = new Signal<unknown, void>(app.commands);
+    app.commands.commandChanged.connect((_, change) => {
+      if (change.id === CommandIDs.compare || change.type === 'many-changed') {
+        compareChanged.emit();
+      }
+    });
+    runsSection = new RunsSection({
+      workspaces: model,
+      runs,
+      table: {
+        compare: {
+          isAvailable: () => app.commands.hasCommand(CommandIDs.compare),
+          execute: selected =>
+            void app.commands.execute(CommandIDs.compare, { runs: selected }),
+          changed: compareChanged
+        }
+      }
+    });
     const signIns = new SignInModel({ client, workspaces: model });
     const category = 'Experiment Tracking';
     const workspacesSection = new WorkspacesSection({

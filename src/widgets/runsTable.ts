@@ -39,7 +39,10 @@ export class RunsTable extends Widget {
     this._overscan = options.overscan ?? 8;
     this._now = options.now ?? Date.now;
     this._timeInterval = options.timeRefreshInterval ?? 30 * 1000;
-    this._toolbar = new RunsToolbar({ model: this._model });
+    this._toolbar = new RunsToolbar({
+      model: this._model,
+      compare: options.compare
+    });
     this._grid = h('div', {
       class: 'jp-aml-runs-table',
       role: 'grid',
@@ -168,6 +171,7 @@ export class RunsTable extends Widget {
   }
 
   private _onSelectionChanged(_: RunSelection, ids: ReadonlySet<string>): void {
+    this._toolbar.render();
     this._render();
     this._selectionChanged.emit(ids);
   }
@@ -198,6 +202,7 @@ export class RunsTable extends Widget {
       selection: this._model.selection.ids,
       focus: this._focus,
       now: this._now(),
+      workspace: this._model.workspace ?? '',
       refill
     });
 
@@ -391,5 +396,7 @@ export namespace RunsTable {
     now?: () => number;
     /** How often relative times and running durations update, in ms (default 30 s). */
     timeRefreshInterval?: number;
+    /** The "Compare" button's action, when runs can be compared. */
+    compare?: RunsToolbar.ICompare;
   }
 }

@@ -45,7 +45,8 @@ export class RunsTableRows {
    * rewrites cells whose run did not change too (e.g. for relative times).
    */
   render(options: RunsTableRows.IRenderOptions): void {
-    const { runs, start, end, rowHeight, selection, focus } = options;
+    const { runs, start, end, rowHeight, selection, focus, workspace } =
+      options;
     const wanted = new Map<string, number>();
     for (let i = start; i < end; i++) {
       wanted.set(runs[i].run_id, i);
@@ -69,6 +70,8 @@ export class RunsTableRows {
         fillRow(row.element, this._columns, run, options.now);
         row.run = run;
       }
+      // With `data-run-id`, this names the run for context menus (compare).
+      row.element.dataset.workspace = workspace;
       if (row.index !== index) {
         row.index = index;
         row.element.style.transform = `translateY(${index * rowHeight}px)`;
@@ -116,6 +119,8 @@ export namespace RunsTableRows {
     focus: number;
     /** The clock for relative times. */
     now: number;
+    /** The workspace of the runs (`data-workspace` on each row). */
+    workspace: string;
     /** Whether to rewrite the cells of unchanged runs too. */
     refill: boolean;
   }
