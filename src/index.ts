@@ -20,11 +20,14 @@ import { LiveClient } from './liveClient';
 import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
 import { MetricSummaryCache, RunDetailModel } from './runDetailModel';
+import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
+import { applyChartChanges, chartChanges, loadSettings } from './settings';
 import { SignInModel } from './signIn';
 import { IAmlClient, IRun } from './tokens';
 import { addWorkspaceCommands } from './workspaceCommands';
 import { chartPanelId, createChartPanel } from './widgets/chartPanel';
+import { ChartView } from './widgets/chartView';
 import { LiveSection } from './widgets/liveSection';
 import { revealCell } from './widgets/revealCell';
 import { RunDetail } from './widgets/runDetail';
@@ -93,6 +96,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     const liveModel = new KernelRunModel({ client, live, tracker });
     const liveSection = new LiveSection({ model: liveModel });
+    // The views of every open chart group, which the chart settings apply to.
+    const chartViews = new Set<ChartView>([liveSection.view]);
     // The runs browser of the active workspace.
     let runsSection: RunsSection | null = null;
     const runs = new RunsModel({
@@ -202,15 +207,14 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(id);
           return;
         }
-        app.shell.add(
-          createChartPanel({
-            model: liveModel,
-            key,
-            view: liveSection.view.toJSON()
-          }),
-          'main',
-          { mode: 'split-right' }
-        );
+        const panel = createChartPanel({
+          model: liveModel,
+          key,
+          view: liveSection.view.toJSON()
+        });
+        chartViews.add(panel.content.view);
+        panel.disposed.connect(() => chartViews.delete(panel.content.view));
+        app.shell.add(panel, 'main', { mode: 'split-right' });
       }
     });
     addMlflowUiCommand(app, {
@@ -233,7 +237,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     }
 
     // Settings come first so that the first request already honours them.
-    void Private.loadSettings(settingRegistry, model, runs).finally(() => {
+    let chartSettings: IChartOptions | null = null;
+    void loadSettings(settingRegistry, sidebarPlugin.id, settings => {
+      model.pollInterval = settings.pollInterval * 1000;
+      runs.pollInterval = settings.pollInterval * 1000;
+      model.defaultWorkspace = settings.defaultWorkspace;
+      liveModel.maxPoints = settings.chartMaxPoints;
+      // Open charts take the defaults that changed; new ones start from them.
+      const changes = chartChanges(chartSettings, settings.chart);
+      chartSettings = settings.chart;
+      chartViews.forEach(view => applyChartChanges(view, changes));
+    }).finally(() => {
       void model.start();
       void runs.start();
     });
@@ -269,32 +283,5 @@ namespace Private {
       return { workspace: find(live.workspace), run: live.run };
     }
     return { workspace: find(model.active), run: null };
-  }
-
-  /**
-   * Apply the settings to the model now and whenever they change.
-   */
-  export async function loadSettings(
-    registry: ISettingRegistry | null,
-    model: WorkspacesModel,
-    runs: RunsModel
-  ): Promise<void> {
-    if (!registry) {
-      return;
-    }
-    try {
-      const settings = await registry.load(sidebarPlugin.id);
-      const apply = () => {
-        const seconds = settings.get('pollInterval').composite as number;
-        model.pollInterval = Math.max(1, seconds) * 1000;
-        runs.pollInterval = Math.max(1, seconds) * 1000;
-        model.defaultWorkspace = settings.get('defaultWorkspace')
-          .composite as string;
-      };
-      apply();
-      settings.changed.connect(apply);
-    } catch (reason) {
-      console.error('jupyterlab-aml: cannot load settings', reason);
-    }
   }
 }

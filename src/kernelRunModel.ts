@@ -80,6 +80,23 @@ export class KernelRunModel implements IDisposable {
     return this._metrics?.keys ?? [];
   }
 
+  /** How many points a metric history load asks for. */
+  get maxPoints(): number {
+    return this._maxPoints;
+  }
+  set maxPoints(value: number) {
+    if (value === this._maxPoints || !(value > 0)) {
+      return;
+    }
+    this._maxPoints = Math.round(value);
+    this._maxHeld = Math.max(this._maxHeld, 2 * this._maxPoints);
+    if (this._metrics) {
+      // Draw the run again at the new budget.
+      this._metrics.maxPoints = this._maxPoints;
+      void this._metrics.loadAll();
+    }
+  }
+
   /** Whether the model is disposed. */
   get isDisposed(): boolean {
     return this._isDisposed;

@@ -130,7 +130,9 @@ export class RunMetrics implements IDisposable {
       const series = this._series.get(key)!;
       series.push(rows);
       keys.push(key);
-      const tooMany = series.points.length > this._maxHeld;
+      // A budget raised later (settings) must not reload on every push.
+      const limit = Math.max(this._maxHeld, 2 * this.maxPoints);
+      const tooMany = series.points.length > limit;
       if (thinned.includes(key) || (tooMany && !series.isLoading)) {
         void this.loadHistory(key);
       }
