@@ -19,7 +19,8 @@ import { KernelRunModel } from './kernelRunModel';
 import { LiveClient } from './liveClient';
 import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
-import { MetricSummaryCache, RunDetailModel } from './runDetailModel';
+import { MetricSummaryCache } from './metricSummary';
+import { RunDetailModel } from './runDetailModel';
 import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
 import { applyChartChanges, chartChanges, loadSettings } from './settings';
@@ -150,7 +151,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           workspace,
           runId: run.run_id,
           run,
-          summaryCache
+          summaryCache,
+          live
         }),
         openNotebook: async (path: string, cellId?: string | null) => {
           const panel = await app.commands.execute('docmanager:open', { path });

@@ -3,8 +3,9 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { FocusedKernel } from './focusedKernel';
-import { ILiveClient, ILiveMetricsPush, LiveSubscription } from './liveChannel';
-import { RunMetrics } from './runMetrics';
+import { FollowedRun } from './followedRun';
+import { ILiveClient, LiveSubscription } from './liveChannel';
+import { FollowMode } from './runPollFallback';
 import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from './tokens';
 
 /**
@@ -17,7 +18,7 @@ export const KERNEL_ID_TAG = 'jupyterlab_aml.kernel_id';
  * they are logged: REST history merged with points pushed on `api/live`.
  *
  * A new run the kernel creates is picked up from the workspace's `run`
- * messages, so nothing is polled.
+ * messages, so nothing is polled while the live socket works.
  */
 export class KernelRunModel implements IDisposable {
   /**
@@ -28,11 +29,11 @@ export class KernelRunModel implements IDisposable {
     this._live = options.live;
     this._focus = new FocusedKernel(options.tracker);
     this._maxPoints = options.maxPoints ?? 2000;
+    this._pollInterval = options.pollInterval;
     this._maxHeld = Math.max(
       options.maxHeldPoints ?? 10000,
       2 * this._maxPoints
     );
-    this._live.metricsReceived.connect(this._onMetrics, this);
     this._live.runReceived.connect(this._onRun, this);
     this._live.connectionChanged.connect(this._onConnection, this);
     this._focus.changed.connect(this._onFocusChanged, this);
@@ -67,7 +68,12 @@ export class KernelRunModel implements IDisposable {
 
   /** The kernel's newest run, or null. */
   get run(): IRun | null {
-    return this._run;
+    return this._followed?.run ?? null;
+  }
+
+  /** How the run is kept up to date: pushed, or polled while the socket is down. */
+  get followMode(): FollowMode {
+    return this._followed?.followMode ?? 'stopped';
   }
 
   /** Whether live updates are flowing (the socket is open). */
@@ -77,7 +83,7 @@ export class KernelRunModel implements IDisposable {
 
   /** The run's metric keys, in the order they were first logged. */
   get keys(): readonly string[] {
-    return this._metrics?.keys ?? [];
+    return this._followed?.metrics.keys ?? [];
   }
 
   /** How many points a metric history load asks for. */
@@ -90,10 +96,11 @@ export class KernelRunModel implements IDisposable {
     }
     this._maxPoints = Math.round(value);
     this._maxHeld = Math.max(this._maxHeld, 2 * this._maxPoints);
-    if (this._metrics) {
+    const metrics = this._followed?.metrics;
+    if (metrics) {
       // Draw the run again at the new budget.
-      this._metrics.maxPoints = this._maxPoints;
-      void this._metrics.loadAll();
+      metrics.maxPoints = this._maxPoints;
+      void metrics.loadAll();
     }
   }
 
@@ -106,14 +113,14 @@ export class KernelRunModel implements IDisposable {
    * The points of a metric, ordered by step then timestamp (empty if unknown).
    */
   series(key: string): readonly MetricPoint[] {
-    return this._metrics?.series(key) ?? [];
+    return this._followed?.metrics.series(key) ?? [];
   }
 
   /**
    * Whether a metric's points are a downsample of its history.
    */
   isSampled(key: string): boolean {
-    return this._metrics?.isSampled(key) ?? false;
+    return this._followed?.metrics.isSampled(key) ?? false;
   }
 
   /**
@@ -122,7 +129,7 @@ export class KernelRunModel implements IDisposable {
   async refresh(): Promise<void> {
     if (this._kernelId) {
       await this._loadKernelRuns(this._generation);
-      await this._reloadRun();
+      await this._followed?.reload();
     }
   }
 
@@ -136,12 +143,10 @@ export class KernelRunModel implements IDisposable {
     this._isDisposed = true;
     this._generation++;
     this._focus.dispose();
-    this._live.metricsReceived.disconnect(this._onMetrics, this);
     this._live.runReceived.disconnect(this._onRun, this);
     this._live.connectionChanged.disconnect(this._onConnection, this);
-    this._runSubscription?.dispose();
+    this._followed?.dispose();
     this._workspaceSubscription?.dispose();
-    this._metrics?.dispose();
     Signal.clearData(this);
   }
 
@@ -194,13 +199,19 @@ export class KernelRunModel implements IDisposable {
       }
       this._setWorkspace(reply.workspace);
       const newest = reply.runs[0];
-      if (newest && Private.isNewer(newest, this._run)) {
+      const current = this.run;
+      // The followed run keeps itself current; only a newer one replaces it.
+      if (
+        newest &&
+        newest.run_id !== current?.run_id &&
+        Private.isNewer(newest, current)
+      ) {
         this._setRun(newest);
-      } else if (!this._run) {
+      } else if (!current) {
         this._setStatus('no-run');
       }
     } catch (error) {
-      if (generation === this._generation && !this._run) {
+      if (generation === this._generation && !this.run) {
         this._error = `Cannot get the runs of this kernel: ${failureMessage(error)}`;
         this._setStatus('error');
       }
@@ -228,85 +239,38 @@ export class KernelRunModel implements IDisposable {
   }
 
   private _setRun(run: IRun | null): void {
-    this._runSubscription?.dispose();
-    this._runSubscription = null;
-    this._metrics?.dispose();
-    this._metrics = null;
-    this._run = run;
+    this._followed?.dispose();
+    this._followed = null;
     if (!run || !this._workspace) {
       this._changed.emit({ run: true, keys: [] });
       return;
     }
-    const metrics = new RunMetrics({
+    const followed = new FollowedRun({
       client: this._client,
+      live: this._live,
       workspace: this._workspace,
-      runId: run.run_id,
+      run,
       maxPoints: this._maxPoints,
       maxHeldPoints: this._maxHeld,
-      keys: Object.keys(run.metrics)
+      pollInterval: this._pollInterval
     });
-    metrics.changed.connect((_, keys) =>
-      this._changed.emit({ run: false, keys })
-    );
-    this._metrics = metrics;
-    const subscription = this._live.subscribe(this._workspace, run.run_id);
-    subscription.acknowledged.connect(this._reloadRun, this);
-    subscription.failed.connect((_, message) => {
-      console.warn(`jupyterlab-aml: live updates of ${run.run_id}:`, message);
-    });
-    this._runSubscription = subscription;
+    followed.changed.connect((_, change) => this._changed.emit(change));
+    this._followed = followed;
     this._status = 'live';
     this._changed.emit({ run: true, keys: this.keys });
-  }
-
-  /**
-   * Once the server sends every new point, read the run and the history of
-   * each metric (the first time, and after a reconnect).
-   */
-  private async _reloadRun(): Promise<void> {
-    const run = this._run;
-    const workspace = this._workspace;
-    if (!run || !workspace) {
-      return;
-    }
-    try {
-      const fresh = await this._client.getRun(workspace, run.run_id);
-      if (this._run?.run_id !== run.run_id) {
-        return;
-      }
-      this._run = fresh;
-      this._metrics?.addKeys(Object.keys(fresh.metrics));
-      this._changed.emit({ run: true, keys: [] });
-    } catch (error) {
-      console.warn('jupyterlab-aml: cannot reload run', run.run_id, error);
-    }
-    // The run may have been set again meanwhile: load the current series.
-    await this._metrics?.loadAll();
-  }
-
-  private _onMetrics(_: unknown, message: ILiveMetricsPush): void {
-    const run = this._run;
-    if (
-      !run ||
-      message.run_id !== run.run_id ||
-      message.workspace !== this._workspace
-    ) {
-      return;
-    }
-    this._metrics?.push(message.points, message.sampled);
   }
 
   private _onRun(_: unknown, message: ILiveRunMessage): void {
     if (message.workspace !== this._workspace || !this._kernelId) {
       return;
     }
+    // The followed run handles its own messages; this picks up new runs.
     const run = message.run;
-    if (this._run && run.run_id === this._run.run_id) {
-      this._run = { ...run };
-      this._changed.emit({ run: true, keys: [] });
-    } else if (
+    const current = this.run;
+    if (
+      run.run_id !== current?.run_id &&
       run.tags?.[KERNEL_ID_TAG] === this._kernelId &&
-      Private.isNewer(run, this._run)
+      Private.isNewer(run, current)
     ) {
       this._setRun(run);
     }
@@ -325,16 +289,15 @@ export class KernelRunModel implements IDisposable {
   private _live: ILiveClient;
   private _focus: FocusedKernel;
   private _maxPoints: number;
+  private _pollInterval: number | undefined;
+  private _followed: FollowedRun | null = null;
   private _maxHeld: number;
   private _kernelId: string | null = null;
   private _workspace: string | null = null;
-  private _run: IRun | null = null;
   private _status: KernelRunModel.Status = 'no-notebook';
   private _error: string | null = null;
   private _generation = 0;
   private _looking = false;
-  private _metrics: RunMetrics | null = null;
-  private _runSubscription: LiveSubscription | null = null;
   private _workspaceSubscription: LiveSubscription | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, KernelRunModel.IChange>(this);
@@ -355,12 +318,7 @@ export namespace KernelRunModel {
   /**
    * What changed.
    */
-  export interface IChange {
-    /** Whether the run, its status or the model's status changed. */
-    run: boolean;
-    /** The keys whose points changed. */
-    keys: readonly string[];
-  }
+  export type IChange = FollowedRun.IChange;
 
   /**
    * The options to create a model.
@@ -376,6 +334,8 @@ export namespace KernelRunModel {
     maxPoints?: number;
     /** Past this many points held, a series is reloaded downsampled (default 10000). */
     maxHeldPoints?: number;
+    /** How often a running run is polled while the live socket is down, in ms. */
+    pollInterval?: number;
   }
 }
 

@@ -120,6 +120,33 @@ export class RunMetrics implements IDisposable {
   }
 
   /**
+   * Fetch each key's points from its last held step on and merge them in
+   * (the polling fallback); a key with no points loads its whole history.
+   *
+   * @throws when a fetch fails, so that a poll backs off.
+   */
+  async fetchNew(): Promise<void> {
+    await Promise.all(
+      [...this._series.entries()].map(async ([key, series]) => {
+        const last = series.points[series.points.length - 1];
+        if (!last) {
+          return this.loadHistory(key);
+        }
+        const history = await this._client.getMetricHistory(
+          this.workspace,
+          this.runId,
+          key,
+          { max_points: this.maxPoints, start_step: last[0] }
+        );
+        if (!this._isDisposed && history.points.length > 0) {
+          series.push(history.points);
+          this._changed.emit([key]);
+        }
+      })
+    );
+  }
+
+  /**
    * Merge pushed points; `thinned` lists keys whose backlog the server
    * downsampled, which are loaded again, as are keys holding too many points.
    */
