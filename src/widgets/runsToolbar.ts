@@ -47,14 +47,14 @@ export class RunsToolbar implements IDisposable {
     this.node = h(
       'div',
       { class: 'jp-aml-runs-toolbar' },
+      h('div', { class: 'jp-aml-runs-toolbar-row' }, this._filter),
+      this._filterError,
       h(
         'div',
-        { class: 'jp-aml-runs-toolbar-row' },
-        this._filter,
+        { class: 'jp-aml-runs-toolbar-row jp-aml-runs-toolbar-actions' },
         this._picker,
         this._compareButton
-      ),
-      this._filterError
+      )
     );
     this._filter.addEventListener('keydown', this._onFilterKey);
     // The search box's clear button fires `search` with an empty value.
