@@ -91,10 +91,9 @@ test.describe('Live charts of the active kernel', () => {
       timeout: 60 * 1000
     });
     await execution;
-    await expect(section.locator('.jp-aml-run-status')).toHaveText(
-      'FINISHED',
-      { timeout: 30 * 1000 }
-    );
+    await expect(section.locator('.jp-aml-run-status')).toHaveText('FINISHED', {
+      timeout: 30 * 1000
+    });
     await expect(chart.locator('canvas')).toHaveCount(1);
     await expect(chart.locator('.jp-aml-chart-legend')).toContainText(
       'step 49'
