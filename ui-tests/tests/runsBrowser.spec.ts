@@ -1,5 +1,6 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Locator, TestInfo } from '@playwright/test';
+
+import { shoot, switchToDarkTheme } from './helpers';
 
 const SIDEBAR_ID = 'jp-aml-sidebar';
 
@@ -49,19 +50,6 @@ async function runInNotebook(
   await expect(
     page.locator('.jp-OutputArea-output[data-mime-type*="error"]')
   ).toHaveCount(0);
-}
-
-/**
- * Keep a screenshot as an artifact of the test (read by eye, not compared).
- */
-async function shoot(
-  target: Locator,
-  testInfo: TestInfo,
-  name: string
-): Promise<void> {
-  const path = testInfo.outputPath(`${name}.png`);
-  await target.screenshot({ path });
-  await testInfo.attach(name, { path, contentType: 'image/png' });
 }
 
 test.describe('Runs browser and run detail', () => {
@@ -180,16 +168,7 @@ test.describe('Runs browser and run detail', () => {
     await tree.locator('[data-path="images/pixel.png"]').click();
     await shoot(detail, testInfo, 'run-detail-light');
 
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('apputils:change-theme', {
-        theme: 'JupyterLab Dark'
-      });
-    });
-    await expect(page.locator('body')).toHaveAttribute(
-      'data-jp-theme-name',
-      'JupyterLab Dark'
-    );
-    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    await switchToDarkTheme(page);
     await expect(preview.locator('img.jp-aml-artifact-image')).toBeVisible();
     await shoot(detail, testInfo, 'run-detail-dark');
     await shoot(sidebar, testInfo, 'sidebar-runs-dark');
