@@ -91,7 +91,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       standby: () =>
         sidebar?.isVisible || !model.loaded ? 'when-hidden' : true
     });
-    // Live charts of the notebook in focus: pushed over one websocket, never polled.
+    // Live charts of the notebook in focus: pushed over one websocket (polled
+    // over REST only while that socket is down).
     const live = new LiveClient({
       serverSettings: app.serviceManager.serverSettings
     });
