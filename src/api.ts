@@ -69,7 +69,7 @@ export class AmlClient implements IAmlClient {
   }
 
   /**
-   * Start a device code sign-in for a workspace.
+   * Start a sign-in: a device code to show, or a retry of the credential.
    */
   async signIn(name: string): Promise<ISignIn> {
     return this._send('POST', Private.path('api/workspaces', name, 'sign-in'));

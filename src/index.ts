@@ -3,26 +3,38 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IFrame, MainAreaWidget } from '@jupyterlab/apputils';
-import { URLExt } from '@jupyterlab/coreutils';
+import {
+  CommandToolbarButton,
+  ICommandPalette,
+  MainAreaWidget
+} from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { find } from '@lumino/algorithm';
+import { Signal } from '@lumino/signaling';
 
 import { AmlClient } from './api';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
 import { LiveClient } from './liveClient';
+import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
-import { MetricSummaryCache, RunDetailModel } from './runDetailModel';
+import { MetricSummaryCache } from './metricSummary';
+import { RunDetailModel } from './runDetailModel';
+import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
+import { applyChartChanges, chartChanges, loadSettings } from './settings';
+import { SignInModel } from './signIn';
 import { IAmlClient, IRun } from './tokens';
+import { addWorkspaceCommands } from './workspaceCommands';
 import { chartPanelId, createChartPanel } from './widgets/chartPanel';
+import { ChartView } from './widgets/chartView';
 import { LiveSection } from './widgets/liveSection';
 import { revealCell } from './widgets/revealCell';
 import { RunDetail } from './widgets/runDetail';
 import { RunsSection } from './widgets/runsSection';
 import { AmlSidebar } from './widgets/sidebar';
+import { WorkspacesSection } from './widgets/workspacesSection';
 
 export * from './tokens';
 export { AmlClient } from './api';
@@ -37,6 +49,8 @@ export namespace CommandIDs {
   export const expandChart = 'jupyterlab-aml:expand-chart';
   export const openRun = 'jupyterlab-aml:open-run';
   export const openMlflowUi = 'jupyterlab-aml:open-mlflow-ui';
+  /** Registered by the compare view, which may be absent. */
+  export const compare = 'jupyterlab-aml:compare';
 }
 
 /**
@@ -77,12 +91,15 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       standby: () =>
         sidebar?.isVisible || !model.loaded ? 'when-hidden' : true
     });
-    // Live charts of the notebook in focus: pushed over one websocket, never polled.
+    // Live charts of the notebook in focus: pushed over one websocket (polled
+    // over REST only while that socket is down).
     const live = new LiveClient({
       serverSettings: app.serviceManager.serverSettings
     });
     const liveModel = new KernelRunModel({ client, live, tracker });
     const liveSection = new LiveSection({ model: liveModel });
+    // The views of every open chart group, which the chart settings apply to.
+    const chartViews = new Set<ChartView>([liveSection.view]);
     // The runs browser of the active workspace.
     let runsSection: RunsSection | null = null;
     const runs = new RunsModel({
@@ -90,8 +107,36 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       autoStart: false,
       standby: () => (runsSection?.isVisible ? 'when-hidden' : true)
     });
-    runsSection = new RunsSection({ workspaces: model, runs });
-    sidebar = new AmlSidebar({ model, sections: [liveSection, runsSection] });
+    // "Compare (n)" hands the selection to the compare view, when it is there.
+    const compareChanged = new Signal<unknown, void>(app.commands);
+    app.commands.commandChanged.connect((_, change) => {
+      if (change.id === CommandIDs.compare || change.type === 'many-changed') {
+        compareChanged.emit();
+      }
+    });
+    runsSection = new RunsSection({
+      workspaces: model,
+      runs,
+      table: {
+        compare: {
+          isAvailable: () => app.commands.hasCommand(CommandIDs.compare),
+          execute: selected =>
+            void app.commands.execute(CommandIDs.compare, { runs: selected }),
+          changed: compareChanged
+        }
+      }
+    });
+    const signIns = new SignInModel({ client, workspaces: model });
+    const category = 'Experiment Tracking';
+    const workspacesSection = new WorkspacesSection({
+      model,
+      signIns,
+      actions: addWorkspaceCommands(app, { model, signIns, palette, category })
+    });
+    sidebar = new AmlSidebar({
+      model,
+      sections: [workspacesSection, liveSection, runsSection]
+    });
     app.shell.add(sidebar, 'left', { rank: 650 });
 
     const summaryCache = new MetricSummaryCache();
@@ -107,7 +152,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           workspace,
           runId: run.run_id,
           run,
-          summaryCache
+          summaryCache,
+          live
         }),
         openNotebook: async (path: string, cellId?: string | null) => {
           const panel = await app.commands.execute('docmanager:open', { path });
@@ -119,6 +165,18 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       const widget = new MainAreaWidget({ content });
       widget.id = id;
       widget.title.icon = amlIcon;
+      widget.toolbar.addItem(
+        'open-mlflow-ui',
+        new CommandToolbarButton({
+          commands: app.commands,
+          id: CommandIDs.openMlflowUi,
+          args: {
+            workspace,
+            run_id: run.run_id,
+            experiment_id: run.experiment_id
+          }
+        })
+      );
       app.shell.add(widget, 'main');
     };
     runsSection.runActivated.connect((_, run) => {
@@ -152,55 +210,27 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           app.shell.activateById(id);
           return;
         }
-        app.shell.add(
-          createChartPanel({
-            model: liveModel,
-            key,
-            view: liveSection.view.toJSON()
-          }),
-          'main',
-          { mode: 'split-right' }
-        );
-      }
-    });
-    app.commands.addCommand(CommandIDs.openMlflowUi, {
-      label: 'Open in MLflow UI',
-      caption:
-        'Open the MLflow UI of the live run (or the active workspace) in a tab',
-      execute: () => {
-        const workspace = liveModel.workspace ?? model.active;
-        if (!workspace) {
-          return;
-        }
-        const run = liveModel.run;
-        const route = run
-          ? `#/experiments/${run.experiment_id}/runs/${run.run_id}`
-          : '#/experiments';
-        const base = app.serviceManager.serverSettings.baseUrl;
-        const frame = new IFrame({
-          // The embedded store's UI is MLflow's own bundled app, served same-origin.
-          sandbox: [
-            'allow-scripts',
-            'allow-same-origin',
-            'allow-forms',
-            'allow-popups'
-          ]
+        const panel = createChartPanel({
+          model: liveModel,
+          key,
+          view: liveSection.view.toJSON()
         });
-        frame.url =
-          URLExt.join(
-            base,
-            'aml',
-            'mlflow',
-            encodeURIComponent(workspace),
-            '/'
-          ) + route;
-        const widget = new MainAreaWidget({ content: frame });
-        widget.title.label = `MLflow · ${workspace}`;
-        widget.title.icon = amlIcon;
-        app.shell.add(widget, 'main');
+        chartViews.add(panel.content.view);
+        panel.disposed.connect(() => chartViews.delete(panel.content.view));
+        app.shell.add(panel, 'main', { mode: 'split-right' });
       }
     });
-    const category = 'Experiment Tracking';
+    addMlflowUiCommand(app, {
+      id: CommandIDs.openMlflowUi,
+      workspace: name => model.workspaces.find(ws => ws.name === name) ?? null,
+      context: () => Private.uiContext(model, runs, liveModel)
+    });
+    // Its label and enabled state follow the selection and the live run.
+    const uiChanged = () =>
+      app.commands.notifyCommandChanged(CommandIDs.openMlflowUi);
+    runs.selection.changed.connect(uiChanged);
+    model.stateChanged.connect(uiChanged);
+    liveModel.changed.connect((_, change) => change.run && uiChanged());
     for (const command of [
       CommandIDs.openSidebar,
       CommandIDs.refresh,
@@ -210,7 +240,17 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     }
 
     // Settings come first so that the first request already honours them.
-    void Private.loadSettings(settingRegistry, model, runs).finally(() => {
+    let chartSettings: IChartOptions | null = null;
+    void loadSettings(settingRegistry, sidebarPlugin.id, settings => {
+      model.pollInterval = settings.pollInterval * 1000;
+      runs.pollInterval = settings.pollInterval * 1000;
+      model.defaultWorkspace = settings.defaultWorkspace;
+      liveModel.maxPoints = settings.chartMaxPoints;
+      // Open charts take the defaults that changed; new ones start from them.
+      const changes = chartChanges(chartSettings, settings.chart);
+      chartSettings = settings.chart;
+      chartViews.forEach(view => applyChartChanges(view, changes));
+    }).finally(() => {
       void model.start();
       void runs.start();
     });
@@ -224,29 +264,27 @@ export default [clientPlugin, sidebarPlugin];
  */
 namespace Private {
   /**
-   * Apply the settings to the model now and whenever they change.
+   * What "Open in MLflow UI" opens without arguments: the one run selected
+   * in the runs table, else the live run, else the active workspace.
    */
-  export async function loadSettings(
-    registry: ISettingRegistry | null,
+  export function uiContext(
     model: WorkspacesModel,
-    runs: RunsModel
-  ): Promise<void> {
-    if (!registry) {
-      return;
+    runs: RunsModel,
+    live: KernelRunModel
+  ): IUiContext {
+    const find = (name: string | null) =>
+      model.workspaces.find(ws => ws.name === name) ?? null;
+    const selected = runs.selection.ids;
+    if (selected.size === 1 && runs.workspace) {
+      const [id] = selected;
+      const run = runs.runs[runs.indexOf(id)];
+      if (run) {
+        return { workspace: find(runs.workspace), run };
+      }
     }
-    try {
-      const settings = await registry.load(sidebarPlugin.id);
-      const apply = () => {
-        const seconds = settings.get('pollInterval').composite as number;
-        model.pollInterval = Math.max(1, seconds) * 1000;
-        runs.pollInterval = Math.max(1, seconds) * 1000;
-        model.defaultWorkspace = settings.get('defaultWorkspace')
-          .composite as string;
-      };
-      apply();
-      settings.changed.connect(apply);
-    } catch (reason) {
-      console.error('jupyterlab-aml: cannot load settings', reason);
+    if (live.run && live.workspace) {
+      return { workspace: find(live.workspace), run: live.run };
     }
+    return { workspace: find(model.active), run: null };
   }
 }

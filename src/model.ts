@@ -3,13 +3,21 @@ import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IAmlClient, IExperiment, IWorkspace, IWorkspaceList } from './tokens';
+import {
+  AddWorkspaceRequest,
+  IAmlClient,
+  IDetectedWorkspace,
+  IExperiment,
+  IWorkspace,
+  IWorkspaceList
+} from './tokens';
 
 /**
  * The workspaces, the active one and its experiments, kept fresh by polling.
  *
  * Polling backs off on failures, stands by while the page is hidden, and speeds
- * up while a workspace is starting so that "ready" shows as soon as it is true.
+ * up while a workspace is starting (or a sign-in is waited for) so that
+ * "ready" shows as soon as it is true.
  */
 export class WorkspacesModel implements IDisposable {
   /**
@@ -52,6 +60,11 @@ export class WorkspacesModel implements IDisposable {
   /** The active workspace, or null before the first reply. */
   get activeWorkspace(): IWorkspace | null {
     return this._workspaces.find(ws => ws.name === this._active) ?? null;
+  }
+
+  /** Workspaces found in config files under the server root, not added yet. */
+  get detected(): readonly IDetectedWorkspace[] {
+    return this._detected;
   }
 
   /** Why the workspaces file could not be used, or null. */
@@ -153,6 +166,51 @@ export class WorkspacesModel implements IDisposable {
   }
 
   /**
+   * Add a workspace, then refresh; resolves with the server's view of it.
+   *
+   * @throws the server's error (400 bad input, 409 conflict), for the form to show.
+   */
+  async add(body: AddWorkspaceRequest): Promise<IWorkspace> {
+    const added = await this._client.addWorkspace(body);
+    await this.refresh();
+    return added;
+  }
+
+  /**
+   * Remove a workspace, then refresh.
+   *
+   * @throws the server's error (e.g. 400 for `local`).
+   */
+  async remove(name: string): Promise<void> {
+    await this._client.removeWorkspace(name);
+    await this.refresh();
+  }
+
+  /**
+   * Poll fast until the returned handle is disposed (e.g. while a sign-in is
+   * waited for), as while a workspace is starting.
+   */
+  expedite(): IDisposable {
+    this._expedited++;
+    this._poll.frequency = this._frequency();
+    let done = false;
+    return {
+      get isDisposed() {
+        return done;
+      },
+      dispose: () => {
+        if (!done) {
+          done = true;
+          this._expedited--;
+          if (!this._isDisposed) {
+            this._poll.frequency = this._frequency();
+          }
+        }
+      }
+    };
+  }
+
+  /**
    * Stop polling and release the model; safe to call more than once.
    */
   dispose(): void {
@@ -190,6 +248,7 @@ export class WorkspacesModel implements IDisposable {
     this._workspaces = list.workspaces;
     this._active = list.active;
     this._configError = list.config_error;
+    this._detected = list.detected ?? [];
     this._loaded = true;
     this._poll.frequency = this._frequency();
     const active = this.activeWorkspace;
@@ -249,7 +308,9 @@ export class WorkspacesModel implements IDisposable {
   }
 
   private _frequency(): IPoll.Frequency {
-    const starting = this._workspaces.some(ws => ws.state === 'starting');
+    const starting =
+      this._expedited > 0 ||
+      this._workspaces.some(ws => ws.state === 'starting');
     const interval = starting
       ? Math.min(this._startingInterval, this._interval)
       : this._interval;
@@ -271,6 +332,8 @@ export class WorkspacesModel implements IDisposable {
   private _workspaces: IWorkspace[] = [];
   private _active: string | null = null;
   private _configError: string | null = null;
+  private _detected: IDetectedWorkspace[] = [];
+  private _expedited = 0;
   private _experiments: IExperiment[] | null = null;
   private _hasMoreExperiments = false;
   private _error: string | null = null;

@@ -2,12 +2,26 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ArtifactsModel } from './artifactsModel';
+import { ILiveClient, ILiveMetricsPush } from './liveChannel';
+import {
+  IMetricSummary,
+  MetricSummaryCache,
+  newestPoint,
+  widenSummary
+} from './metricSummary';
+import { FollowMode } from './runPollFallback';
 import { failureMessage } from './runQuery';
-import { IAmlClient, IMetricExtreme, IRun } from './tokens';
+import { RunWatch } from './runWatch';
+import { IRunProvenance, runProvenance } from './runProvenance';
+import { IAmlClient, IRun } from './tokens';
 
 /**
  * One run in detail: the run itself, each metric's global min and max (loaded
  * lazily, cached per run and key), its provenance, and its artifacts.
+ *
+ * While the run is RUNNING it is watched: pushed status and points update it
+ * (last values, min and max), and it is polled over REST while the live
+ * socket is down.
  */
 export class RunDetailModel implements IDisposable {
   /**
@@ -19,6 +33,8 @@ export class RunDetailModel implements IDisposable {
     this.runId = options.runId;
     this._run = options.run ?? null;
     this._cache = options.summaryCache ?? new MetricSummaryCache();
+    this._live = options.live ?? null;
+    this._pollInterval = options.pollInterval;
     this.artifacts = new ArtifactsModel({
       client: options.client,
       workspace: options.workspace,
@@ -52,6 +68,11 @@ export class RunDetailModel implements IDisposable {
     return runProvenance(this._run);
   }
 
+  /** How a running run is kept up to date ('stopped' once it has ended). */
+  get followMode(): FollowMode {
+    return this._watch?.followMode ?? 'stopped';
+  }
+
   /** Whether the run is on its way. */
   get loading(): boolean {
     return this._loading;
@@ -78,28 +99,7 @@ export class RunDetailModel implements IDisposable {
    * Load the run again; a running run's metric summaries are asked for again too.
    */
   async refresh(): Promise<void> {
-    const seq = ++this._seq;
-    this._loading = true;
-    this._stateChanged.emit();
-    try {
-      const run = await this._client.getRun(this.workspace, this.runId);
-      if (seq !== this._seq || this._isDisposed) {
-        return;
-      }
-      const wasRunning = this._run?.status === 'RUNNING';
-      this._run = run;
-      this._error = null;
-      if (wasRunning || run.status === 'RUNNING') {
-        this._summaries.clear();
-      }
-    } catch (error) {
-      if (seq !== this._seq || this._isDisposed) {
-        return;
-      }
-      this._error = `Cannot load run ${this.runId}: ${failureMessage(error)}`;
-    }
-    this._loading = false;
-    this._stateChanged.emit();
+    await this._load().catch(() => undefined);
   }
 
   /**
@@ -143,8 +143,100 @@ export class RunDetailModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    this._watch?.dispose();
     this.artifacts.dispose();
     Signal.clearData(this);
+  }
+
+  /**
+   * Load the run; the error is kept in `error` and rethrown (for backoff).
+   */
+  private async _load(): Promise<void> {
+    const seq = ++this._seq;
+    this._loading = true;
+    this._stateChanged.emit();
+    try {
+      const run = await this._client.getRun(this.workspace, this.runId);
+      if (seq === this._seq && !this._isDisposed) {
+        this._setRun(run);
+        this._error = null;
+      }
+    } catch (error) {
+      if (seq === this._seq && !this._isDisposed) {
+        this._error = `Cannot load run ${this.runId}: ${failureMessage(error)}`;
+      }
+      throw error;
+    } finally {
+      if (seq === this._seq && !this._isDisposed) {
+        this._loading = false;
+        this._stateChanged.emit();
+      }
+    }
+  }
+
+  private _setRun(run: IRun): void {
+    const wasRunning = this._run?.status === 'RUNNING';
+    this._run = run;
+    if (wasRunning || run.status === 'RUNNING') {
+      this._summaries.clear();
+    }
+    this._follow();
+  }
+
+  /**
+   * Watch the run while it runs; stop once it has ended.
+   */
+  private _follow(): void {
+    const running = this._run?.status === 'RUNNING';
+    if (running && !this._watch && this._live && !this._isDisposed) {
+      const watch = new RunWatch({
+        live: this._live,
+        workspace: this.workspace,
+        runId: this.runId,
+        isRunning: () => this._run?.status === 'RUNNING',
+        refresh: () => this._load(),
+        pollInterval: this._pollInterval
+      });
+      watch.acknowledged.connect((_, ack) => {
+        if (ack.reconnected) {
+          void this.refresh(); // pushes were lost while disconnected
+        }
+      });
+      watch.runPushed.connect((_, run) => {
+        this._setRun(run);
+        this._stateChanged.emit();
+      });
+      watch.pointsPushed.connect(this._onPoints, this);
+      watch.modeChanged.connect(() => this._stateChanged.emit());
+      this._watch = watch;
+    } else if (!running && this._watch) {
+      this._watch.dispose();
+      this._watch = null;
+    }
+  }
+
+  /**
+   * Pushed points: the newest of each key is its last value, and the known
+   * min and max widen to take them in.
+   */
+  private _onPoints(_: unknown, message: ILiveMetricsPush): void {
+    const run = this._run;
+    if (!run) {
+      return;
+    }
+    const metrics = { ...run.metrics };
+    for (const [key, points] of Object.entries(message.points)) {
+      const newest = newestPoint(points);
+      if (newest) {
+        metrics[key] = newest[2] ?? 'NaN';
+      }
+      const summary = this._summaries.get(key);
+      if (summary?.state === 'loaded') {
+        this._summaries.set(key, widenSummary(summary, points));
+      }
+    }
+    this._run = { ...run, metrics };
+    this._stateChanged.emit();
   }
 
   private async _loadSummary(key: string, cache: boolean): Promise<void> {
@@ -171,6 +263,9 @@ export class RunDetailModel implements IDisposable {
   }
 
   private _client: IAmlClient;
+  private _live: ILiveClient | null;
+  private _pollInterval: number | undefined;
+  private _watch: RunWatch | null = null;
   private _cache: MetricSummaryCache;
   private _run: IRun | null;
   private _summaries = new Map<string, RunDetailModel.ISummary>();
@@ -194,12 +289,7 @@ export namespace RunDetailModel {
   /**
    * A metric's global min and max.
    */
-  export interface ISummary {
-    state: 'loading' | 'loaded' | 'error';
-    min?: IMetricExtreme;
-    max?: IMetricExtreme;
-    error?: string;
-  }
+  export type ISummary = IMetricSummary;
 
   /**
    * The options to create a model.
@@ -219,89 +309,9 @@ export namespace RunDetailModel {
     createObjectUrl?: (blob: Blob) => string;
     /** Release an object URL (default `URL.revokeObjectURL`). */
     revokeObjectUrl?: (url: string) => void;
+    /** The live channel, to follow a running run (else it is loaded on demand only). */
+    live?: ILiveClient;
+    /** How often a running run is polled while the live socket is down, in ms. */
+    pollInterval?: number;
   }
-}
-
-/**
- * Finished runs' metric min/max by workspace, run and key, newest kept.
- */
-export class MetricSummaryCache {
-  /**
-   * Create a cache holding at most `capacity` summaries.
-   */
-  constructor(capacity = 2000) {
-    this._capacity = capacity;
-  }
-
-  /**
-   * The summary of a run's metric, if cached.
-   */
-  get(
-    workspace: string,
-    runId: string,
-    key: string
-  ): RunDetailModel.ISummary | undefined {
-    return this._items.get(JSON.stringify([workspace, runId, key]));
-  }
-
-  /**
-   * Cache the summary of a run's metric, dropping the oldest beyond capacity.
-   */
-  set(
-    workspace: string,
-    runId: string,
-    key: string,
-    summary: RunDetailModel.ISummary
-  ): void {
-    const id = JSON.stringify([workspace, runId, key]);
-    this._items.delete(id);
-    this._items.set(id, summary);
-    while (this._items.size > this._capacity) {
-      this._items.delete(this._items.keys().next().value!);
-    }
-  }
-
-  private _capacity: number;
-  private _items = new Map<string, RunDetailModel.ISummary>();
-}
-
-/**
- * Where a run came from: its notebook, cell and kernel.
- */
-export interface IRunProvenance {
-  /** `mlflow.source.name`, as tagged. */
-  sourceName: string | null;
-  /** The source when it is a notebook path relative to the server root (openable). */
-  notebookPath: string | null;
-  /** The id of the cell that started the run (`jupyterlab_aml.cell_id`). */
-  cellId: string | null;
-  /** The execution count of that cell (`jupyterlab_aml.execution_count`). */
-  executionCount: string | null;
-  /** The kernel that logged the run (`jupyterlab_aml.kernel_id`). */
-  kernelId: string | null;
-  /** `mlflow.user`. */
-  user: string | null;
-}
-
-/**
- * The provenance of a run, from its tags.
- */
-export function runProvenance(run: IRun | null): IRunProvenance {
-  const tags = run?.tags ?? {};
-  const tag = (key: string) => tags[key] || null;
-  const sourceName = tag('mlflow.source.name');
-  const isNotebook =
-    tag('mlflow.source.type') === 'NOTEBOOK' ||
-    /\.ipynb$/i.test(sourceName ?? '');
-  // Absolute or remote names (a Databricks workspace path, a URL) are not ours to open.
-  const relative =
-    sourceName !== null && !/^([a-z][\w+.-]*:|[/\\~])/i.test(sourceName);
-  return {
-    sourceName,
-    notebookPath: isNotebook && relative ? sourceName : null,
-    cellId: tag('jupyterlab_aml.cell_id'),
-    executionCount: tag('jupyterlab_aml.execution_count'),
-    kernelId: tag('jupyterlab_aml.kernel_id'),
-    user: tag('mlflow.user')
-  };
 }

@@ -5,14 +5,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   DEFAULT_SORT,
-  failureMessage,
   IAvailableColumns,
   IRunSort,
   IRunsQuery,
-  isBadRequest,
   orderByClause
 } from './runQuery';
-import { RunRows } from './runRows';
+import { RunsLoader } from './runsLoader';
 import { RunSelection } from './runSelection';
 import { IAmlClient, IRun, IRunPage } from './tokens';
 
@@ -21,8 +19,8 @@ import { IAmlClient, IRun, IRunPage } from './tokens';
  * demand, with a selection, and refreshed by polling the first page.
  *
  * Rows always belong to one query (`appliedFilter` and order); a new filter,
- * sort or scope replaces them only once its first page has come in, so that a
- * rejected filter (HTTP 400) leaves the previous rows in place.
+ * sort or scope replaces them only once its first page has come in (see
+ * `RunsLoader`), so that a rejected filter leaves the previous rows in place.
  */
 export class RunsModel implements IDisposable {
   /**
@@ -36,7 +34,7 @@ export class RunsModel implements IDisposable {
     );
     this._poll = new Poll({
       auto: options.autoStart ?? true,
-      factory: () => this._tick(),
+      factory: () => this._loader.tick(this._wanted()),
       frequency: this._frequency(),
       name: 'jupyterlab-aml:RunsModel',
       standby: options.standby ?? 'when-hidden'
@@ -67,20 +65,20 @@ export class RunsModel implements IDisposable {
     if (filter !== this._filter) {
       this._filter = filter;
       this._requery();
-    } else if (this._filterError !== null) {
-      this._rejectedKey = null;
+    } else if (this._loader.filterError !== null) {
+      this._loader.retryRejected();
       this._requery();
     }
   }
 
   /** The filter the shown rows were loaded with. */
   get appliedFilter(): string {
-    return this._applied?.filter ?? '';
+    return this._loader.applied?.filter ?? '';
   }
 
   /** Why the server rejected the filter (its 400 message), or null. */
   get filterError(): string | null {
-    return this._filterError;
+    return this._loader.filterError;
   }
 
   /** The sort the user asked for. */
@@ -108,6 +106,10 @@ export class RunsModel implements IDisposable {
       return this._columns;
     }
     // Picked once per query, so that columns do not shift as pages load.
+    if (this._defaultColumnsVersion !== this.appliedVersion) {
+      this._defaultColumnsVersion = this.appliedVersion;
+      this._defaultColumns = [];
+    }
     if (this._defaultColumns.length === 0) {
       this._defaultColumns = this.availableColumns.metrics.slice(0, 3);
     }
@@ -120,37 +122,37 @@ export class RunsModel implements IDisposable {
 
   /** The metric and param keys seen in the loaded runs, as column ids, sorted. */
   get availableColumns(): IAvailableColumns {
-    return this._rows.availableColumns;
+    return this._loader.rows.availableColumns;
   }
 
   /** The loaded runs, in the server's order. */
   get runs(): readonly IRun[] {
-    return this._rows.runs;
+    return this._loader.rows.runs;
   }
 
   /** Whether the server has more runs than were loaded. */
   get hasMore(): boolean {
-    return this._rows.nextPageToken !== null;
+    return this._loader.rows.nextPageToken !== null;
   }
 
   /** Whether a new query or a further page is on its way. */
   get loading(): boolean {
-    return this._loadingFirst || this._rows.loadingMore;
+    return this._loader.loadingFirst || this._loader.rows.loadingMore;
   }
 
   /** Changes whenever the rows are replaced by another query's (not on merges). */
   get appliedVersion(): number {
-    return this._appliedVersion;
+    return this._loader.appliedVersion;
   }
 
   /** Whether the rows belong to the current workspace and experiments. */
   get loaded(): boolean {
-    return this._applied !== null;
+    return this._loader.applied !== null;
   }
 
   /** The last failure to load runs (other than a rejected filter), or null. */
   get error(): string | null {
-    return this._error;
+    return this._loader.error;
   }
 
   /** The polling interval in milliseconds. */
@@ -172,14 +174,14 @@ export class RunsModel implements IDisposable {
    */
   readonly selection = new RunSelection({
     indexOf: runId => this.indexOf(runId),
-    idAt: index => this._rows.runs[index].run_id
+    idAt: index => this._loader.rows.runs[index].run_id
   });
 
   /**
    * The position of a run in `runs`, or -1.
    */
   indexOf(runId: string): number {
-    return this._rows.indexOf(runId);
+    return this._loader.rows.indexOf(runId);
   }
 
   /**
@@ -195,13 +197,7 @@ export class RunsModel implements IDisposable {
     }
     this._workspace = workspace;
     this._experimentIds = ids;
-    this._appliedVersion++;
-    this._applied = null;
-    this._appliedKey = null;
-    this._rejectedKey = null;
-    this._filterError = null;
-    this._error = null;
-    this._rows.reset();
+    this._loader.clear();
     this.selection.set([]);
     this._requery();
   }
@@ -211,11 +207,12 @@ export class RunsModel implements IDisposable {
    * this scope and the rows are newest first without a filter.
    */
   upsertRun(run: IRun): void {
+    const applied = this._loader.applied;
     const onTop =
-      this._applied?.filter === '' &&
-      this._applied.orderBy === orderByClause(DEFAULT_SORT) &&
+      applied?.filter === '' &&
+      applied.orderBy === orderByClause(DEFAULT_SORT) &&
       this._experimentIds.includes(run.experiment_id);
-    if (this._rows.upsert(run, onTop)) {
+    if (this._loader.rows.upsert(run, onTop)) {
       this._stateChanged.emit();
     }
   }
@@ -244,32 +241,7 @@ export class RunsModel implements IDisposable {
    * Load the next page, if any; concurrent calls share one request.
    */
   loadMore(): Promise<void> {
-    const query = this._applied;
-    if (this._isDisposed || !query || this._loadingFirst || !this.hasMore) {
-      return Promise.resolve();
-    }
-    const started = !this._rows.loadingMore;
-    const more = this._rows
-      .loadMore(token => this._fetchPage(query, token))
-      .then(
-        added => {
-          if (added) {
-            this._error = null;
-          }
-        },
-        error => {
-          this._error = this._failure(error);
-        }
-      )
-      .then(() => {
-        if (!this._isDisposed) {
-          this._stateChanged.emit();
-        }
-      });
-    if (started) {
-      this._stateChanged.emit(); // `loading` is now true
-    }
-    return more;
+    return this._isDisposed ? Promise.resolve() : this._loader.loadMore();
   }
 
   /**
@@ -280,7 +252,7 @@ export class RunsModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._seq++;
+    this._loader.cancel();
     this._poll.dispose();
     Signal.clearData(this.selection);
     Signal.clearData(this);
@@ -303,93 +275,10 @@ export class RunsModel implements IDisposable {
 
   /**
    * Load the wanted query now (it replaces the rows once its first page is in).
-   *
-   * This does not go through the poll: `Poll.refresh()` is a no-op while a tick
-   * is in flight, and that tick was asked for with the old input.
    */
   private _requery(): void {
-    // Whatever is on its way was asked for with other input: drop it.
-    this._seq++;
-    this._loadingFirst = false;
-    const wanted = this._wanted();
-    const key = wanted ? JSON.stringify(wanted) : null;
-    if (key !== null && key === this._appliedKey) {
-      // Back to the query of the rows (e.g. a rejected filter undone).
-      this._rejectedKey = null;
-      this._filterError = null;
-    }
-    if (wanted && key !== this._appliedKey && !this._isDisposed) {
-      // A failure is in `error`; the next poll tick tries again.
-      this._loadFirst(wanted, key!, 'replace').catch(() => undefined);
-    }
-    this._stateChanged.emit();
-  }
-
-  /**
-   * One poll tick: load a new query's first page, or merge the current one's.
-   */
-  private async _tick(): Promise<void> {
-    const wanted = this._wanted();
-    if (!wanted || this._loadingFirst) {
-      return; // nothing to show, or a new query's first page is on its way
-    }
-    const key = JSON.stringify(wanted);
-    if (key !== this._appliedKey && key !== this._rejectedKey) {
-      return this._loadFirst(wanted, key, 'replace');
-    }
-    if (this._applied) {
-      return this._loadFirst(this._applied, this._appliedKey!, 'merge');
-    }
-  }
-
-  private async _loadFirst(
-    query: IRunsQuery,
-    key: string,
-    mode: 'replace' | 'merge'
-  ): Promise<void> {
-    const seq = ++this._seq;
-    if (mode === 'replace' && !this._loadingFirst) {
-      this._loadingFirst = true;
-      this._stateChanged.emit();
-    }
-    let page: IRunPage;
-    try {
-      page = await this._fetchPage(query, null);
-    } catch (error) {
-      if (seq !== this._seq) {
-        return;
-      }
-      this._loadingFirst = false;
-      if (mode === 'replace' && isBadRequest(error)) {
-        // The input is wrong: say so, keep the rows, and do not ask again.
-        if (query.filter) {
-          this._filterError = (error as Error).message;
-        } else {
-          this._error = this._failure(error);
-        }
-        this._rejectedKey = key;
-        this._stateChanged.emit();
-        return;
-      }
-      this._error = this._failure(error);
-      this._stateChanged.emit();
-      throw error;
-    }
-    if (seq !== this._seq) {
-      return;
-    }
-    this._loadingFirst = false;
-    this._error = null;
-    if (mode === 'replace') {
-      this._applied = query;
-      this._appliedKey = key;
-      this._appliedVersion++;
-      this._rejectedKey = null;
-      this._filterError = null;
-      this._rows.reset(page);
-      this._defaultColumns = [];
-    } else {
-      this._rows.mergeFirst(page);
+    if (!this._isDisposed) {
+      this._loader.request(this._wanted());
     }
     this._stateChanged.emit();
   }
@@ -407,10 +296,6 @@ export class RunsModel implements IDisposable {
     });
   }
 
-  private _failure(error: unknown): string {
-    return `Cannot load runs of "${this._workspace}": ${failureMessage(error)}`;
-  }
-
   private _frequency(): IPoll.Frequency {
     return {
       interval: this._interval,
@@ -426,18 +311,18 @@ export class RunsModel implements IDisposable {
   private _workspace: string | null = null;
   private _experimentIds: string[] = [];
   private _filter = '';
-  private _filterError: string | null = null;
   private _sort: IRunSort = { ...DEFAULT_SORT };
   private _columns: string[] | null = null;
   private _defaultColumns: string[] = [];
-  private _rows = new RunRows();
-  private _applied: IRunsQuery | null = null;
-  private _appliedKey: string | null = null;
-  private _appliedVersion = 0;
-  private _rejectedKey: string | null = null;
-  private _seq = 0;
-  private _loadingFirst = false;
-  private _error: string | null = null;
+  private _defaultColumnsVersion = -1;
+  private _loader = new RunsLoader({
+    fetchPage: (query, token) => this._fetchPage(query, token),
+    changed: () => {
+      if (!this._isDisposed) {
+        this._stateChanged.emit();
+      }
+    }
+  });
   private _isDisposed = false;
   private _stateChanged = new Signal<this, void>(this);
 }

@@ -43,6 +43,33 @@ export interface IWorkspace {
   identity: string | null;
   /** When the access token expires, in epoch seconds. */
   token_expires_on: number | null;
+  /** Azure ML only: the workspace's subscription. */
+  subscription_id?: string;
+  /** Azure ML only: the workspace's resource group. */
+  resource_group?: string;
+  /** Azure ML only: the workspace's name in Azure. */
+  workspace_name?: string;
+  /** Azure ML only: the Azure cloud (null for a custom ARM endpoint). */
+  cloud?: string | null;
+  /** Azure ML only: the credential kind it signs in with. */
+  credential?: AzureCredentialKind;
+  /** Azure ML only: the studio's address, null when unknown (a custom cloud). */
+  studio_url?: string | null;
+}
+
+/**
+ * An Azure ML workspace found in an azure-ai-ml `config.json` under the server
+ * root and not added yet: one click adds it.
+ */
+export interface IDetectedWorkspace {
+  /** A free workspace name to add it under. */
+  name: string;
+  kind: 'azureml';
+  subscription_id: string;
+  resource_group: string;
+  workspace_name: string;
+  /** The config file's path relative to the server root. */
+  source: string;
 }
 
 /**
@@ -53,6 +80,8 @@ export interface IWorkspaceList {
   workspaces: IWorkspace[];
   /** Set when the workspaces file cannot be read; the list then holds only `local`. */
   config_error: string | null;
+  /** Workspaces found in config files (absent from older servers). */
+  detected?: IDetectedWorkspace[];
 }
 
 /**
@@ -68,6 +97,31 @@ export interface IAddMlflowWorkspace {
 }
 
 /**
+ * The Azure clouds an `azureml` workspace can be in.
+ */
+export const AZURE_CLOUDS = [
+  'AzureCloud',
+  'AzureChinaCloud',
+  'AzureUSGovernment'
+] as const;
+
+/**
+ * The credentials an `azureml` workspace can sign in with.
+ */
+export const AZURE_CREDENTIALS = [
+  'default',
+  'cli',
+  'managed_identity',
+  'environment',
+  'device_code'
+] as const;
+
+/**
+ * One of `AZURE_CREDENTIALS`.
+ */
+export type AzureCredentialKind = (typeof AZURE_CREDENTIALS)[number];
+
+/**
  * The body of `POST api/workspaces` for an Azure Machine Learning workspace.
  */
 export interface IAddAzureMlWorkspace {
@@ -76,9 +130,9 @@ export interface IAddAzureMlWorkspace {
   subscription_id: string;
   resource_group: string;
   workspace_name: string;
-  cloud?: string;
+  cloud?: (typeof AZURE_CLOUDS)[number];
   tenant_id?: string;
-  credential?: string;
+  credential?: AzureCredentialKind;
   arm_endpoint?: string;
   authority_host?: string;
 }
@@ -96,12 +150,18 @@ export interface IActiveWorkspace {
 }
 
 /**
- * The reply of `POST api/workspaces/{name}/sign-in` (device code flow).
+ * The reply (202) of `POST api/workspaces/{name}/sign-in`.
+ *
+ * With a device code credential it holds the code to show; otherwise every
+ * field is null and the server retries its non-interactive credential.
  */
 export interface ISignIn {
-  user_code: string;
-  verification_uri: string;
-  expires_on: number;
+  user_code: string | null;
+  verification_uri: string | null;
+  /** When the code expires, in epoch seconds. */
+  expires_on: number | null;
+  /** Azure's own instructions, when it gave any. */
+  message: string | null;
 }
 
 /**
@@ -315,7 +375,7 @@ export interface IAmlClient {
   removeWorkspace(name: string): Promise<void>;
   /** Make a workspace the one new kernels log to. */
   setActiveWorkspace(name: string): Promise<IActiveWorkspace>;
-  /** Start a device code sign-in for a workspace. */
+  /** Start a sign-in: a device code to show, or a retry of the credential. */
   signIn(name: string): Promise<ISignIn>;
   /** List one page of a workspace's experiments. */
   listExperiments(

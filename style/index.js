@@ -1,3 +1,4 @@
 import './base.css';
+import './workspaces.css';
 import './runs.css';
 import './charts.css';

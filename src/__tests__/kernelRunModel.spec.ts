@@ -261,6 +261,38 @@ describe('KernelRunModel', () => {
     expect(model.series('loss').map(p => p[0])).toEqual([0, 1, 2]);
   });
 
+  it('loads the run again at a new point budget', async () => {
+    server
+      .on('GET', 'api/kernels/k1/runs', {
+        body: {
+          workspace: 'local',
+          runs: [run('r1', { metrics: { loss: 1 } })]
+        }
+      })
+      .on('GET', RUN_ROUTE('r1'), { body: run('r1', { metrics: { loss: 1 } }) })
+      .on('GET', LOSS_ROUTE('r1'), request => {
+        const max = Number(request.url.searchParams.get('max_points'));
+        const points: MetricPoint[] = [[0, 1000, 1]];
+        if (max > 2000) {
+          points.push([1, 1100, 0.5]);
+        }
+        return { body: history('r1', points) };
+      });
+    tracker.focus('k1');
+    create();
+    await waitFor(() => model.status === 'live');
+    socket().open();
+    socket().ackAll();
+    await waitFor(() => model.series('loss').length === 1);
+
+    model.maxPoints = 5000;
+    await waitFor(() => model.series('loss').length === 2);
+    const asked = server
+      .calls('GET', LOSS_ROUTE('r1'))
+      .map(r => r.url.searchParams.get('max_points'));
+    expect(asked).toEqual(['2000', '5000']);
+  });
+
   it('switches runs with the kernel and unsubscribes from the old one', async () => {
     server
       .on('GET', 'api/kernels/k1/runs', {

@@ -1,6 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ILiveErrorMessage, ILiveMetricsPush, LiveClient } from '../liveClient';
+import { ILiveErrorMessage, ILiveMetricsPush } from '../liveChannel';
+import { LiveClient } from '../liveClient';
 import { ILiveRunMessage, IRun } from '../tokens';
 import { BASE_URL } from './fakeServer';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';

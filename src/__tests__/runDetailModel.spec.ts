@@ -2,11 +2,9 @@ import { Widget } from '@lumino/widgets';
 
 import { AmlClient } from '../api';
 import { MAX_CSV_ROWS, parseDelimited } from '../artifactPreview';
-import {
-  MetricSummaryCache,
-  RunDetailModel,
-  runProvenance
-} from '../runDetailModel';
+import { MetricSummaryCache } from '../metricSummary';
+import { RunDetailModel } from '../runDetailModel';
+import { runProvenance } from '../runProvenance';
 import { IArtifactFile, IMetricHistory } from '../tokens';
 import { ArtifactsView } from '../widgets/artifacts';
 import { revealCell } from '../widgets/revealCell';

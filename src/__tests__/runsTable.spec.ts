@@ -1,3 +1,4 @@
+import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { AmlClient } from '../api';
@@ -25,7 +26,11 @@ describe('RunsTable', () => {
   let table: RunsTable;
   let runs: IRun[];
 
-  const create = async (count: number, pageSize = count) => {
+  const create = async (
+    count: number,
+    pageSize = count,
+    compare?: RunsTable.IOptions['compare']
+  ) => {
     runs = Array.from({ length: count }, (_, i) => run(i));
     server.on(
       'GET',
@@ -39,7 +44,11 @@ describe('RunsTable', () => {
       standby: 'never',
       pageSize
     });
-    table = new RunsTable({ model, now: () => 1700000000000 + 180 * 1000 });
+    table = new RunsTable({
+      model,
+      now: () => 1700000000000 + 180 * 1000,
+      compare
+    });
     Widget.attach(table, document.body);
     model.setScope('local', ['1']);
     await until(model.stateChanged, () => model.loaded && !model.loading);
@@ -129,6 +138,42 @@ describe('RunsTable', () => {
       'metrics.loss'
     ]);
     expect(cells('r1').slice(4)).toEqual(['1', '0.5']);
+  });
+
+  it('hands two or more selected runs to the compare view, in table order', async () => {
+    let available = false;
+    const changed = new Signal<unknown, void>({});
+    const execute = jest.fn();
+    await create(10, 10, { isAvailable: () => available, execute, changed });
+    const button = table.node.querySelector<HTMLButtonElement>(
+      '.jp-aml-runs-compare'
+    )!;
+    // Every row names its run and workspace, for context menus.
+    expect(row('r3').dataset.workspace).toBe('local');
+    expect(row('r3').dataset.runId).toBe('r3');
+
+    click('r4');
+    click('r1', { ctrlKey: true });
+    expect(button.textContent).toBe('Compare (2)');
+    expect(button.disabled).toBe(true); // no compare view yet
+    available = true;
+    changed.emit();
+    expect(button.disabled).toBe(false);
+    button.click();
+    expect(execute).toHaveBeenCalledWith([
+      { workspace: 'local', run_id: 'r1' },
+      { workspace: 'local', run_id: 'r4' }
+    ]);
+    click('r1');
+    expect(button.textContent).toBe('Compare (1)');
+    expect(button.disabled).toBe(true);
+  });
+
+  it('has no compare button without a compare view', async () => {
+    await create(3);
+    expect(
+      table.node.querySelector<HTMLElement>('.jp-aml-runs-compare')!.hidden
+    ).toBe(true);
   });
 
   it('selects with click, ctrl-click and shift-click', async () => {

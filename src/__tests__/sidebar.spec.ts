@@ -1,7 +1,11 @@
 import { AmlClient } from '../api';
 import { WorkspacesModel } from '../model';
-import { AmlSidebar } from '../widgets/sidebar';
+import { RunsModel } from '../runsModel';
+import { SignInModel } from '../signIn';
 import { EMPTY_EXPERIMENTS_TEXT } from '../widgets/experiments';
+import { RunsSection } from '../widgets/runsSection';
+import { AmlSidebar } from '../widgets/sidebar';
+import { WorkspacesSection } from '../widgets/workspacesSection';
 import {
   experiment,
   FakeServer,
@@ -13,16 +17,33 @@ import {
 describe('AmlSidebar', () => {
   let server: FakeServer;
   let model: WorkspacesModel;
+  let runs: RunsModel;
+  let signIns: SignInModel;
   let sidebar: AmlSidebar;
 
   const create = async () => {
+    const client = new AmlClient({ serverSettings: server.settings() });
     model = new WorkspacesModel({
-      client: new AmlClient({ serverSettings: server.settings() }),
+      client,
       autoStart: false,
       pollInterval: 60 * 1000,
       standby: 'never'
     });
-    sidebar = new AmlSidebar({ model });
+    runs = new RunsModel({ client, autoStart: false, standby: 'never' });
+    signIns = new SignInModel({ client, workspaces: model });
+    const actions = {
+      add: jest.fn(),
+      remove: jest.fn(),
+      signIn: jest.fn(),
+      addDetected: jest.fn()
+    };
+    sidebar = new AmlSidebar({
+      model,
+      sections: [
+        new WorkspacesSection({ model, signIns, actions }),
+        new RunsSection({ workspaces: model, runs })
+      ]
+    });
     await model.refresh();
   };
   const query = <T extends HTMLElement = HTMLElement>(selector: string) =>
@@ -36,6 +57,8 @@ describe('AmlSidebar', () => {
 
   afterEach(() => {
     sidebar?.dispose();
+    signIns?.dispose();
+    runs?.dispose();
     model?.dispose();
   });
 
@@ -70,7 +93,7 @@ describe('AmlSidebar', () => {
     expect(rows()[1].querySelector('.jp-aml-spinner')).not.toBeNull();
     expect(rows()[0].querySelector('.jp-aml-spinner')).toBeNull();
     expect(rows()[2].textContent).toContain('ARM returned 403: no access');
-    const list = query('.jp-aml-experiment-list');
+    const list = query('.jp-aml-runs-experiment-list');
     expect(list.dataset.count).toBe('2');
     expect(list.dataset.workspace).toBe('local');
     expect(list.textContent).toContain('Default');
@@ -92,10 +115,10 @@ describe('AmlSidebar', () => {
     const banner = query('.jp-aml-config-error');
     expect(banner.hidden).toBe(false);
     expect(banner.textContent).toBe('Cannot read workspaces.json: line 3');
-    const list = query('.jp-aml-experiment-list');
+    const list = query('.jp-aml-runs-experiment-list');
     expect(list.dataset.count).toBeUndefined();
     expect(list.dataset.loaded).toBe('false');
-    expect(query('.jp-aml-experiments .jp-aml-empty').textContent).toContain(
+    expect(query('.jp-aml-experiments-note').textContent).toContain(
       'is starting'
     );
   });
@@ -111,8 +134,8 @@ describe('AmlSidebar', () => {
 
     await create();
 
-    expect(query('.jp-aml-experiment-list').dataset.count).toBe('0');
-    const note = query('.jp-aml-experiments .jp-aml-empty');
+    expect(query('.jp-aml-runs-experiment-list').dataset.count).toBe('0');
+    const note = query('.jp-aml-experiments-note');
     expect(note.hidden).toBe(false);
     expect(note.textContent).toBe(EMPTY_EXPERIMENTS_TEXT);
     expect(note.textContent).toContain('mlflow.log_metric');
@@ -153,7 +176,9 @@ describe('AmlSidebar', () => {
     );
 
     expect(server.calls('PUT', 'api/workspaces/active')).toHaveLength(1);
-    expect(query('.jp-aml-experiment-list').dataset.workspace).toBe('team');
+    expect(query('.jp-aml-runs-experiment-list').dataset.workspace).toBe(
+      'team'
+    );
     expect(rows().find(r => r.dataset.active === 'true')?.dataset.name).toBe(
       'team'
     );

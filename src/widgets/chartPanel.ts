@@ -6,7 +6,8 @@ import { KernelRunModel } from '../kernelRunModel';
 import { amlIcon } from '../icons';
 import { h } from './dom';
 import { ChartControls } from './liveSection';
-import { ChartView, MetricChart } from './metricChart';
+import { ChartView } from './chartView';
+import { MetricChart } from './metricChart';
 
 /**
  * One live metric drawn large in a main-area tab, with its own controls. It

@@ -42,3 +42,51 @@ export function renderIfChanged(
  * The key each container was last rendered with.
  */
 const renderKeys = new WeakMap<HTMLElement, string>();
+
+/**
+ * A small button that carries `data-action` and `data-name`, so that one click
+ * handler on its container dispatches every button of a list.
+ */
+export function actionButton(
+  action: string,
+  name: string,
+  text: string,
+  label: string
+): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      class: `jp-aml-action jp-aml-action-${action} jp-Button jp-mod-minimal jp-mod-styled`,
+      type: 'button',
+      'data-action': action,
+      'data-name': name,
+      title: label,
+      'aria-label': label === text ? undefined : label
+    },
+    text
+  );
+}
+
+/**
+ * Run `callback` on the next animation frame (a timer where there are none).
+ */
+export function requestFrame(callback: () => void): number {
+  if (typeof requestAnimationFrame === 'function') {
+    return requestAnimationFrame(callback);
+  }
+  return setTimeout(callback, 16) as unknown as number;
+}
+
+/**
+ * Cancel a `requestFrame`.
+ */
+export function cancelFrame(handle: number | null): void {
+  if (handle === null) {
+    return;
+  }
+  if (typeof cancelAnimationFrame === 'function') {
+    cancelAnimationFrame(handle);
+  } else {
+    clearTimeout(handle);
+  }
+}

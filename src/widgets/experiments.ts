@@ -1,31 +1,10 @@
-import { IExperiment, IWorkspace } from '../tokens';
-import { h } from './dom';
+import { IWorkspace } from '../tokens';
 
 /**
  * What to do next when a workspace has no experiments.
  */
 export const EMPTY_EXPERIMENTS_TEXT =
   'No experiments yet. Run `import mlflow; mlflow.log_metric("loss", 1)` in a notebook to start.';
-
-/**
- * The items of the experiment list.
- */
-export function experimentItems(
-  experiments: readonly IExperiment[]
-): HTMLElement[] {
-  return experiments.map(exp =>
-    h(
-      'li',
-      {
-        class: 'jp-aml-experiment',
-        'data-experiment-id': exp.experiment_id,
-        title: Private.updated(exp)
-      },
-      h('span', { class: 'jp-aml-experiment-name' }, exp.name),
-      h('span', { class: 'jp-aml-experiment-id' }, `#${exp.experiment_id}`)
-    )
-  );
-}
 
 /**
  * The note shown in place of (or under) the experiment list, or null for none.
@@ -55,18 +34,4 @@ export function experimentsNote(
     return EMPTY_EXPERIMENTS_TEXT;
   }
   return hasMore ? `Showing the first ${count} experiments.` : null;
-}
-
-/**
- * Module private helpers.
- */
-namespace Private {
-  /**
-   * The tooltip of an experiment: when it last changed.
-   */
-  export function updated(exp: IExperiment): string {
-    return exp.last_update_time
-      ? `Last updated ${new Date(exp.last_update_time).toLocaleString()}`
-      : exp.name;
-  }
 }

@@ -4,7 +4,8 @@ import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 import { XMode } from '../chart/series';
 import { KernelRunModel } from '../kernelRunModel';
 import { h } from './dom';
-import { ChartView, MetricChart } from './metricChart';
+import { ChartView } from './chartView';
+import { MetricChart } from './metricChart';
 
 /**
  * What to do to see live charts, when no notebook kernel can show any.
@@ -224,7 +225,16 @@ export class LiveSection extends Widget {
     this._badge.textContent = status;
     this._badge.className = `jp-aml-badge jp-aml-run-status jp-aml-run-status-${status.toLowerCase()}`;
     this._badge.hidden = !run;
-    this._connection.hidden = model.status !== 'live' || model.isConnected;
+    // Pushed while the socket is up; polled over REST while it is down.
+    const follow = model.status === 'live' ? model.followMode : 'stopped';
+    this.node.dataset.follow = follow;
+    const polling = follow === 'polling';
+    this._connection.hidden =
+      model.status !== 'live' || (model.isConnected && !polling);
+    this._connection.textContent = polling ? 'polling' : 'reconnecting…';
+    this._connection.title = polling
+      ? 'Live updates are unavailable: the run is refreshed every few seconds'
+      : 'Live updates are reconnecting; charts reload when they are back';
     const note = Private.note(model);
     this._note.textContent = note ?? '';
     this._note.hidden = note === null;
@@ -236,14 +246,7 @@ export class LiveSection extends Widget {
   private _grid = new Panel();
   private _runName = h('span', { class: 'jp-aml-live-run' });
   private _badge = h('span', { class: 'jp-aml-badge jp-aml-run-status' });
-  private _connection = h(
-    'span',
-    {
-      class: 'jp-aml-live-connection',
-      title: 'Live updates are reconnecting; charts reload when they are back'
-    },
-    'reconnecting…'
-  );
+  private _connection = h('span', { class: 'jp-aml-live-connection' });
   private _note = h('p', { class: 'jp-aml-empty jp-aml-live-note' });
   private _expandRequested = new Signal<this, string>(this);
 }

@@ -1,3 +1,4 @@
+import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
@@ -9,90 +10,11 @@ import {
   formatStep,
   formatValue,
   IChartData,
-  IChartOptions,
   XMode
 } from '../chart/series';
 import { MetricPoint } from '../tokens';
-import { h } from './dom';
-
-/**
- * How a group of charts is drawn: the x axis, smoothing and log-y, shared by
- * the charts of a section and changed by its controls.
- */
-export class ChartView implements IChartOptions {
-  /**
-   * Create a view, by default by step, unsmoothed, linear.
-   */
-  constructor(options: Partial<IChartOptions> = {}) {
-    this._xMode = options.xMode ?? 'step';
-    this._smoothing = ChartView.clampSmoothing(options.smoothing ?? 0);
-    this._logY = options.logY ?? false;
-  }
-
-  /** Emitted when any option changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  /** What the x axis shows. */
-  get xMode(): XMode {
-    return this._xMode;
-  }
-  set xMode(value: XMode) {
-    this._set(() => (this._xMode = value), this._xMode !== value);
-  }
-
-  /** The EMA weight, in [0, 0.99]. */
-  get smoothing(): number {
-    return this._smoothing;
-  }
-  set smoothing(value: number) {
-    const clamped = ChartView.clampSmoothing(value);
-    this._set(() => (this._smoothing = clamped), this._smoothing !== clamped);
-  }
-
-  /** Whether the y axis is logarithmic. */
-  get logY(): boolean {
-    return this._logY;
-  }
-  set logY(value: boolean) {
-    this._set(() => (this._logY = value), this._logY !== value);
-  }
-
-  /** The options as a plain object. */
-  toJSON(): IChartOptions {
-    return { xMode: this._xMode, smoothing: this._smoothing, logY: this._logY };
-  }
-
-  private _set(apply: () => void, differs: boolean): void {
-    if (differs) {
-      apply();
-      this._changed.emit();
-    }
-  }
-
-  private _xMode: XMode;
-  private _smoothing: number;
-  private _logY: boolean;
-  private _changed = new Signal<this, void>(this);
-}
-
-/**
- * The ChartView statics.
- */
-export namespace ChartView {
-  /** The strongest smoothing the slider offers. */
-  export const MAX_SMOOTHING = 0.99;
-
-  /**
-   * A smoothing weight within [0, MAX_SMOOTHING] (0 for nonsense).
-   */
-  export function clampSmoothing(value: number): number {
-    return Number.isFinite(value)
-      ? Math.min(Math.max(value, 0), MAX_SMOOTHING)
-      : 0;
-  }
-}
+import { ChartView } from './chartView';
+import { cancelFrame, h, requestFrame } from './dom';
 
 /**
  * One metric drawn with uPlot: a faint raw line, a smoothed line, hover
@@ -169,7 +91,7 @@ export class MetricChart extends Widget {
     if (this.isDisposed) {
       return;
     }
-    Private.cancelFrame(this._frame);
+    cancelFrame(this._frame);
     this._resize?.disconnect();
     this._theme.disconnect();
     this._view.changed.disconnect(this._schedule, this);
@@ -181,7 +103,7 @@ export class MetricChart extends Widget {
 
   private _schedule(): void {
     if (this._frame === null && !this.isDisposed) {
-      this._frame = Private.requestFrame(() => {
+      this._frame = requestFrame(() => {
         this._frame = null;
         this._draw();
       });
@@ -207,14 +129,17 @@ export class MetricChart extends Widget {
       void Private.loadUPlot().then(() => this._schedule());
       return;
     }
-    const shape = `${view.xMode}|${view.logY}|${this._styleGeneration}`;
+    // Theme colours are baked in when uPlot is built: a theme that changed
+    // since (even one whose CSS came after the switch was seen) rebuilds it.
+    const theme = Private.themeColors(this.node);
+    const shape = `${view.xMode}|${view.logY}|${JSON.stringify(theme)}`;
     const columns = Private.columns(data);
     if (!this._plotter || shape !== this._shape) {
       this._plotter?.destroy();
       this._shape = shape;
       this._zoomed = false;
       this._plotter = new UPlot(
-        this._options(width, height),
+        this._options(width, height, theme),
         columns,
         this._plot
       );
@@ -239,18 +164,18 @@ export class MetricChart extends Widget {
     this._showLegend(plotter.cursor.idx ?? null);
   }
 
-  private _options(width: number, height: number): uPlot.Options {
-    const style = getComputedStyle(this.node);
-    const color = (name: string) => style.getPropertyValue(name).trim();
-    const line = color('--jp-brand-color1') || color('--jp-ui-font-color1');
-    const text = color('--jp-ui-font-color2');
-    const grid = color('--jp-border-color2');
+  private _options(
+    width: number,
+    height: number,
+    theme: Private.IThemeColors
+  ): uPlot.Options {
+    const { line, text, grid, background } = theme;
     // uPlot sizes axis labels from a whole `NNpx` in the font; theme sizes
     // are em or calc(), so take the legend's computed size.
     const size = Math.round(
       parseFloat(getComputedStyle(this._legend).fontSize)
     );
-    const font = `${size > 0 ? size : 11}px ${color('--jp-ui-font-family') || 'sans-serif'}`;
+    const font = `${size > 0 ? size : 11}px ${theme.font || 'sans-serif'}`;
     const axis = { stroke: text, font, grid: { stroke: grid, width: 1 } };
     const ticks = { stroke: grid, width: 1, size: 4 };
     const xMode = this._view.xMode;
@@ -260,7 +185,7 @@ export class MetricChart extends Widget {
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: true },
-        points: { size: 6, fill: color('--jp-layout-color1'), stroke: line }
+        points: { size: 6, fill: background, stroke: line }
       },
       scales: {
         x: { time: xMode === 'wall' },
@@ -339,8 +264,13 @@ export class MetricChart extends Widget {
   }
 
   private _restyle(): void {
-    // Theme colours are read when uPlot is built: build it again.
-    this._styleGeneration++;
+    // `_draw` compares the theme's colours with those uPlot was built with.
+    this._schedule();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    // JupyterLab hides and shows the shell around a theme switch.
     this._schedule();
   }
 
@@ -351,7 +281,6 @@ export class MetricChart extends Widget {
   private _plotter: uPlot | null = null;
   private _shape = '';
   private _zoomed = false;
-  private _styleGeneration = 0;
   private _frame: number | null = null;
   private _resize: ResizeObserver | null = null;
   private _theme: MutationObserver;
@@ -384,6 +313,32 @@ export namespace MetricChart {
  * Module private helpers.
  */
 namespace Private {
+  /**
+   * The theme colours a chart is drawn with.
+   */
+  export interface IThemeColors {
+    line: string;
+    text: string;
+    grid: string;
+    background: string;
+    font: string;
+  }
+
+  /**
+   * The current theme's colours, as computed for `node`.
+   */
+  export function themeColors(node: HTMLElement): IThemeColors {
+    const style = getComputedStyle(node);
+    const color = (name: string) => style.getPropertyValue(name).trim();
+    return {
+      line: color('--jp-brand-color1') || color('--jp-ui-font-color1'),
+      text: color('--jp-ui-font-color2'),
+      grid: color('--jp-border-color2'),
+      background: color('--jp-layout-color1'),
+      font: color('--jp-ui-font-family')
+    };
+  }
+
   let uPlotModule: typeof uPlot | null = null;
   let loading: Promise<void> | null = null;
 
@@ -428,29 +383,5 @@ namespace Private {
    */
   export function columns(data: IChartData): uPlot.AlignedData {
     return [data.x, data.y, data.smoothed ?? data.y.map(() => null)];
-  }
-
-  /**
-   * Run `callback` on the next animation frame (a timer where there are none).
-   */
-  export function requestFrame(callback: () => void): number {
-    if (typeof requestAnimationFrame === 'function') {
-      return requestAnimationFrame(callback);
-    }
-    return setTimeout(callback, 16) as unknown as number;
-  }
-
-  /**
-   * Cancel a `requestFrame`.
-   */
-  export function cancelFrame(handle: number | null): void {
-    if (handle === null) {
-      return;
-    }
-    if (typeof cancelAnimationFrame === 'function') {
-      cancelAnimationFrame(handle);
-    } else {
-      clearTimeout(handle);
-    }
   }
 }

@@ -34,6 +34,33 @@ export function relativeTime(time: number | null, now: number): string {
 }
 
 /**
+ * How far ahead `time` (epoch ms) is, in words: "in 42 min", "in 2 h", or
+ * "3 min ago" once it has passed.
+ */
+export function timeUntil(time: number | null, now: number): string {
+  if (time === null || !Number.isFinite(time)) {
+    return '';
+  }
+  const seconds = Math.round((time - now) / 1000);
+  if (seconds <= 0) {
+    return seconds > -10 ? 'now' : relativeTime(time, now);
+  }
+  if (seconds < 60) {
+    return `in ${seconds} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `in ${minutes} min`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) {
+    return `in ${hours} h`;
+  }
+  const days = Math.floor(hours / 24);
+  return days === 1 ? 'in 1 day' : `in ${days} days`;
+}
+
+/**
  * A duration in the two largest units: "850 ms", "12 s", "3 min 4 s", "2 h 5 min".
  */
 export function formatDuration(ms: number | null): string {

@@ -261,7 +261,10 @@ export function runsNote(model: {
   appliedFilter: string;
   runs: readonly unknown[];
 }): string | null {
-  if (!model.workspace || model.experimentIds.length === 0) {
+  if (!model.workspace) {
+    return null; // the experiment picker says why (starting, signed out, …)
+  }
+  if (model.experimentIds.length === 0) {
     return 'Select an experiment to see its runs.';
   }
   if (!model.loaded) {

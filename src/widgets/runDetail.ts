@@ -45,6 +45,7 @@ export class RunDetail extends Widget {
     this.node.append(
       this._header,
       this._error,
+      this._followNote,
       this._provenance,
       ...Object.values(this._sections)
     );
@@ -96,6 +97,8 @@ export class RunDetail extends Widget {
     this._error.textContent = model.error ?? '';
     this._error.hidden = model.error === null;
     this.node.dataset.status = run?.status ?? '';
+    this.node.dataset.follow = model.followMode;
+    this._followNote.hidden = model.followMode !== 'polling';
     if (!run) {
       this._header.replaceChildren(
         h('p', { class: 'jp-aml-empty' }, model.loading ? 'Loading run…' : '')
@@ -200,6 +203,11 @@ export class RunDetail extends Widget {
   >;
   private _header = h('div', { class: 'jp-aml-run-detail-header' });
   private _provenance = h('p', { class: 'jp-aml-run-provenance' });
+  private _followNote = h(
+    'p',
+    { class: 'jp-aml-empty jp-aml-run-follow' },
+    'Live updates are unavailable: this running run is refreshed every few seconds.'
+  );
   private _error = h('div', {
     class: 'jp-aml-banner jp-aml-error',
     role: 'alert'

@@ -6,6 +6,7 @@ import { WorkspacesModel } from '../model';
 import { RunsModel } from '../runsModel';
 import { IExperiment, IRun } from '../tokens';
 import { h, renderIfChanged } from './dom';
+import { experimentsNote } from './experiments';
 import { RunsTable } from './runsTable';
 
 /**
@@ -36,9 +37,10 @@ export class RunsSection extends Widget {
       node: h(
         'div',
         { class: 'jp-aml-runs-experiments' },
-        h('h3', { class: 'jp-aml-section-title' }, 'Runs'),
+        h('h3', { class: 'jp-aml-section-title' }, 'Experiments and runs'),
         this._filter,
-        this._list
+        this._list,
+        this._note
       )
     });
     const layout = new PanelLayout();
@@ -118,7 +120,22 @@ export class RunsSection extends Widget {
     this._runs.setScope(ready ? workspace!.name : null, picked);
 
     this._filter.hidden = experiments.length <= RunsSection.FILTER_THRESHOLD;
-    this._list.dataset.count = String(experiments.length);
+    const list = this._list;
+    list.dataset.workspace = workspace?.name ?? '';
+    list.dataset.loaded = String(model.experimentsLoaded);
+    if (model.experimentsLoaded) {
+      list.dataset.count = String(experiments.length);
+    } else {
+      delete list.dataset.count;
+    }
+    const note = experimentsNote(
+      workspace,
+      model.experimentsLoaded,
+      model.experiments.length,
+      model.hasMoreExperiments
+    );
+    this._note.textContent = note ?? '';
+    this._note.hidden = note === null;
     renderIfChanged(
       this._list,
       JSON.stringify([workspace?.name, experiments, picked]),
@@ -166,6 +183,7 @@ export class RunsSection extends Widget {
     role: 'group',
     'aria-label': 'Experiments to show runs of'
   });
+  private _note = h('p', { class: 'jp-aml-empty jp-aml-experiments-note' });
   private _runActivated = new Signal<this, IRun>(this);
   private _selectionChanged = new Signal<this, ReadonlySet<string>>(this);
 }
@@ -175,7 +193,7 @@ export class RunsSection extends Widget {
  */
 export namespace RunsSection {
   /** Above this many experiments the picker shows a filter box. */
-  export const FILTER_THRESHOLD = 6;
+  export const FILTER_THRESHOLD = 1;
 
   /**
    * The options to create a section.

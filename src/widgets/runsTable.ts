@@ -9,8 +9,6 @@ import { IRun } from '../tokens';
 import { h } from './dom';
 import { clickMode, gridKeyCommand, moveTarget } from './gridKeys';
 import {
-  createRow,
-  fillRow,
   gridTemplate,
   headerCells,
   IRunColumn,
@@ -18,6 +16,7 @@ import {
   runColumns,
   runsNote
 } from './runColumns';
+import { RunsTableRows } from './runsTableRows';
 import { RunsToolbar } from './runsToolbar';
 
 /**
@@ -40,7 +39,10 @@ export class RunsTable extends Widget {
     this._overscan = options.overscan ?? 8;
     this._now = options.now ?? Date.now;
     this._timeInterval = options.timeRefreshInterval ?? 30 * 1000;
-    this._toolbar = new RunsToolbar({ model: this._model });
+    this._toolbar = new RunsToolbar({
+      model: this._model,
+      compare: options.compare
+    });
     this._grid = h('div', {
       class: 'jp-aml-runs-table',
       role: 'grid',
@@ -169,6 +171,7 @@ export class RunsTable extends Widget {
   }
 
   private _onSelectionChanged(_: RunSelection, ids: ReadonlySet<string>): void {
+    this._toolbar.render();
     this._render();
     this._selectionChanged.emit(ids);
   }
@@ -191,56 +194,31 @@ export class RunsTable extends Widget {
     this._body.style.height = `${runs.length * h}px`;
     this._grid.setAttribute('aria-rowcount', String(runs.length + 1));
 
-    const wanted = new Map<string, number>();
-    for (let i = start; i < end; i++) {
-      wanted.set(runs[i].run_id, i);
-    }
-    for (const [id, row] of this._rows) {
-      if (!wanted.has(id)) {
-        row.element.remove();
-        this._rows.delete(id);
-      }
-    }
-    const now = this._now();
-    const selection = this._model.selection.ids;
-    const added = document.createDocumentFragment();
-    for (const [id, index] of wanted) {
-      const run = runs[index];
-      let row = this._rows.get(id);
-      if (!row) {
-        row = { element: createRow(this._columns), run: null, index: -1 };
-        this._rows.set(id, row);
-        added.append(row.element);
-      }
-      if (refill || row.run !== run) {
-        fillRow(row.element, this._columns, run, now);
-        row.run = run;
-      }
-      if (row.index !== index) {
-        row.index = index;
-        row.element.style.transform = `translateY(${index * h}px)`;
-        row.element.setAttribute('aria-rowindex', String(index + 2));
-        row.element.id = `${this._idPrefix}-${index}`;
-      }
-      const selected = selection.has(id);
-      row.element.setAttribute('aria-selected', String(selected));
-      row.element.classList.toggle('jp-mod-selected', selected);
-      row.element.classList.toggle('jp-mod-focused', index === this._focus);
-    }
-    this._body.append(added);
+    this._rows.render({
+      runs,
+      start,
+      end,
+      rowHeight: h,
+      selection: this._model.selection.ids,
+      focus: this._focus,
+      now: this._now(),
+      workspace: this._model.workspace ?? '',
+      refill
+    });
 
-    const focused = runs[this._focus] && wanted.has(runs[this._focus].run_id);
+    const focused =
+      runs[this._focus] && this._rows.has(runs[this._focus].run_id);
     if (focused) {
       this._grid.setAttribute(
         'aria-activedescendant',
-        `${this._idPrefix}-${this._focus}`
+        this._rows.elementId(this._focus)
       );
     } else {
       this._grid.removeAttribute('aria-activedescendant');
     }
     this._grid.dataset.totalLoaded = String(runs.length);
     this._grid.dataset.renderedRows = String(this._rows.size);
-    this._grid.dataset.selectedCount = String(selection.size);
+    this._grid.dataset.selectedCount = String(this._model.selection.ids.size);
     this._grid.dataset.hasMore = String(this._model.hasMore);
     this._grid.dataset.loading = String(this._model.loading);
 
@@ -250,14 +228,11 @@ export class RunsTable extends Widget {
   }
 
   private _setColumns(columns: IRunColumn[]): void {
-    this._columns = columns;
     const { tracks, minWidth } = gridTemplate(columns);
     this._grid.style.setProperty('--jp-aml-runs-columns', tracks);
     this._grid.style.setProperty('--jp-aml-runs-min-width', `${minWidth}px`);
     this._header.replaceChildren(...headerCells(columns));
-    // The cells of every row change: rows are rebuilt.
-    this._rows.forEach(row => row.element.remove());
-    this._rows.clear();
+    this._rows.setColumns(columns);
   }
 
   private _viewportHeight(): number {
@@ -372,14 +347,11 @@ export class RunsTable extends Widget {
   private _now: () => number;
   private _timeInterval: number;
   private _clock: number | null = null;
-  private _columns: IRunColumn[] = [];
   private _columnsKey: string | null = null;
-  private _rows = new Map<string, Private.IRenderedRow>();
   private _focus = 0;
   private _topIndex = 0;
   private _topRunId: string | null = null;
   private _version = -1;
-  private _idPrefix = `jp-aml-run-${UUID.uuid4()}`;
   private _grid: HTMLElement;
   private _header = h('div', {
     class: 'jp-aml-runs-header',
@@ -387,6 +359,7 @@ export class RunsTable extends Widget {
     'aria-rowindex': '1'
   });
   private _body = h('div', { class: 'jp-aml-runs-body', role: 'rowgroup' });
+  private _rows = new RunsTableRows(this._body, `jp-aml-run-${UUID.uuid4()}`);
   private _error = h('div', {
     class: 'jp-aml-banner jp-aml-error',
     role: 'alert'
@@ -423,19 +396,7 @@ export namespace RunsTable {
     now?: () => number;
     /** How often relative times and running durations update, in ms (default 30 s). */
     timeRefreshInterval?: number;
-  }
-}
-
-/**
- * Module private helpers.
- */
-namespace Private {
-  /**
-   * One row in the DOM and what it shows.
-   */
-  export interface IRenderedRow {
-    element: HTMLElement;
-    run: IRun | null;
-    index: number;
+    /** The "Compare" button's action, when runs can be compared. */
+    compare?: RunsToolbar.ICompare;
   }
 }

@@ -1,5 +1,6 @@
 import { UUID } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
+import { ISignal } from '@lumino/signaling';
 
 import { RunsModel } from '../runsModel';
 import { h, renderIfChanged } from './dom';
@@ -11,8 +12,9 @@ import { columnLabel } from './runColumns';
 export const FILTER_PLACEHOLDER = "metrics.loss < 0.5 and params.lr = '0.01'";
 
 /**
- * The filter box (applied on Enter, with the server's error inline) and the
- * column picker (the metric and param keys of the loaded runs) of the runs table.
+ * The filter box (applied on Enter, with the server's error inline), the
+ * column picker (the metric and param keys of the loaded runs) and the
+ * "Compare (n)" button of the runs table.
  */
 export class RunsToolbar implements IDisposable {
   /**
@@ -20,6 +22,7 @@ export class RunsToolbar implements IDisposable {
    */
   constructor(options: RunsToolbar.IOptions) {
     this._model = options.model;
+    this._compare = options.compare ?? null;
     const errorId = `jp-aml-runs-filter-error-${UUID.uuid4()}`;
     this._filter = h('input', {
       class: 'jp-aml-runs-filter jp-mod-styled',
@@ -44,18 +47,21 @@ export class RunsToolbar implements IDisposable {
     this.node = h(
       'div',
       { class: 'jp-aml-runs-toolbar' },
+      h('div', { class: 'jp-aml-runs-toolbar-row' }, this._filter),
+      this._filterError,
       h(
         'div',
-        { class: 'jp-aml-runs-toolbar-row' },
-        this._filter,
-        this._picker
-      ),
-      this._filterError
+        { class: 'jp-aml-runs-toolbar-row jp-aml-runs-toolbar-actions' },
+        this._picker,
+        this._compareButton
+      )
     );
     this._filter.addEventListener('keydown', this._onFilterKey);
     // The search box's clear button fires `search` with an empty value.
     this._filter.addEventListener('search', this._onSearch);
     this._pickerList.addEventListener('change', this._onPick);
+    this._compareButton.addEventListener('click', this._onCompare);
+    this._compare?.changed?.connect(this.render, this);
   }
 
   /** The toolbar's element. */
@@ -81,6 +87,7 @@ export class RunsToolbar implements IDisposable {
     this._filterError.hidden = error === null;
     this._filter.setAttribute('aria-invalid', String(error !== null));
 
+    this._renderCompare();
     const available = model.availableColumns;
     const chosen = model.columns;
     this._pickerSummary.textContent = `Columns (${chosen.length})`;
@@ -119,7 +126,41 @@ export class RunsToolbar implements IDisposable {
     this._filter.removeEventListener('keydown', this._onFilterKey);
     this._filter.removeEventListener('search', this._onSearch);
     this._pickerList.removeEventListener('change', this._onPick);
+    this._compareButton.removeEventListener('click', this._onCompare);
+    this._compare?.changed?.disconnect(this.render, this);
   }
+
+  /**
+   * The button shows the selection's size; it is enabled for two runs or more
+   * while the compare view is there to take them.
+   */
+  private _renderCompare(): void {
+    const button = this._compareButton;
+    const count = this._model.selection.ids.size;
+    const available = this._compare?.isAvailable() ?? false;
+    button.hidden = this._compare === null;
+    button.textContent = `Compare (${count})`;
+    button.disabled = !available || count < 2;
+    button.title = !available
+      ? 'The compare view is not installed'
+      : count < 2
+        ? 'Select two runs or more (ctrl/shift-click) to compare them'
+        : `Compare the ${count} selected runs`;
+  }
+
+  private _onCompare = (): void => {
+    const model = this._model;
+    const workspace = model.workspace;
+    const selected = model.selection.ids;
+    if (!this._compare || !workspace || selected.size < 2) {
+      return;
+    }
+    // In the table's order, which is the order the user sees.
+    const runs = model.runs
+      .filter(run => selected.has(run.run_id))
+      .map(run => ({ workspace, run_id: run.run_id }));
+    this._compare.execute(runs);
+  };
 
   private _onFilterKey = (event: KeyboardEvent): void => {
     if (event.key === 'Enter') {
@@ -165,6 +206,11 @@ export class RunsToolbar implements IDisposable {
     class: 'jp-aml-runs-columns-summary'
   });
   private _pickerList = h('div', { class: 'jp-aml-runs-columns-list' });
+  private _compare: RunsToolbar.ICompare | null;
+  private _compareButton = h('button', {
+    class: 'jp-aml-runs-compare jp-Button jp-mod-styled jp-mod-minimal',
+    type: 'button'
+  });
   private _shownFilter: string | null = null;
   private _isDisposed = false;
 }
@@ -179,6 +225,20 @@ export namespace RunsToolbar {
   export interface IOptions {
     /** The model whose filter and columns the toolbar sets. */
     model: RunsModel;
+    /** What "Compare" does; without it the button is not shown. */
+    compare?: ICompare;
+  }
+
+  /**
+   * The compare view as the toolbar sees it.
+   */
+  export interface ICompare {
+    /** Whether the compare view is there (its command is registered). */
+    isAvailable(): boolean;
+    /** Compare these runs. */
+    execute(runs: { workspace: string; run_id: string }[]): void;
+    /** Emitted when `isAvailable` may have changed. */
+    changed?: ISignal<unknown, unknown>;
   }
 }
 

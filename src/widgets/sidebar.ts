@@ -4,13 +4,12 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { amlIcon } from '../icons';
 import { WorkspacesModel } from '../model';
-import { h, renderIfChanged } from './dom';
-import { experimentItems, experimentsNote } from './experiments';
-import { workspaceOptions, workspaceRows } from './workspaces';
+import { h } from './dom';
 
 /**
- * The experiment tracking sidebar: workspaces, their states, and the active
- * workspace's experiments. It renders the model and holds no fetching code.
+ * The experiment tracking sidebar: a header with the refresh button, the
+ * banners of the workspaces model (an unreadable config file, a server that
+ * cannot be reached), then its sections (workspaces, live charts, runs).
  */
 export class AmlSidebar extends Widget {
   /**
@@ -32,14 +31,6 @@ export class AmlSidebar extends Widget {
     refreshIcon.element({ container: refresh });
     refresh.addEventListener('click', () => void this._model.refresh());
 
-    this._picker = h('select', {
-      class: 'jp-aml-workspace-picker jp-mod-styled',
-      'aria-label': 'Active workspace'
-    });
-    this._picker.addEventListener('change', this._onPick);
-
-    // The header, workspaces and experiments are plain DOM in one child widget; the
-    // sections after it are widgets in their own right (live charts, runs).
     const top = new Widget();
     top.addClass('jp-aml-sidebar-top');
     top.node.append(
@@ -50,29 +41,9 @@ export class AmlSidebar extends Widget {
         refresh
       ),
       this._configError,
-      this._error,
-      h(
-        'section',
-        { class: 'jp-aml-section jp-aml-workspaces' },
-        h('h3', { class: 'jp-aml-section-title' }, 'Workspaces'),
-        h(
-          'label',
-          { class: 'jp-aml-picker-label' },
-          h('span', {}, 'Active'),
-          this._picker
-        ),
-        this._workspaceList
-      ),
-      h(
-        'section',
-        { class: 'jp-aml-section jp-aml-experiments' },
-        this._experimentsTitle,
-        this._experimentList,
-        this._experimentsNote
-      )
+      this._error
     );
-    // Sections that are widgets (live charts, runs) are lumino children, so that they get
-    // attach, show and resize messages; they follow the header and workspaces above.
+    // Sections are lumino children, so that they get attach, show and resize messages.
     const layout = (this.layout = new PanelLayout());
     layout.addWidget(top);
     for (const section of options.sections ?? []) {
@@ -97,7 +68,6 @@ export class AmlSidebar extends Widget {
       return;
     }
     this._model.stateChanged.disconnect(this._render, this);
-    this._picker.removeEventListener('change', this._onPick);
     super.dispose();
   }
 
@@ -110,67 +80,11 @@ export class AmlSidebar extends Widget {
   }
 
   private _render(): void {
-    const model = this._model;
-    Private.banner(this._configError, model.configError);
-    Private.banner(this._error, model.error);
-
-    const workspaces = model.workspaces;
-    const active = model.active;
-    this._workspaceList.dataset.count = String(workspaces.length);
-    renderIfChanged(
-      this._workspaceList,
-      JSON.stringify([workspaces, active]),
-      () =>
-        model.loaded
-          ? workspaceRows(workspaces, active)
-          : [h('li', { class: 'jp-aml-empty' }, 'Loading workspaces…')]
-    );
-    renderIfChanged(
-      this._picker,
-      JSON.stringify([workspaces.map(ws => ws.name), active]),
-      () => workspaceOptions(workspaces, active)
-    );
-    this._picker.disabled = workspaces.length < 2;
-
-    const workspace = model.activeWorkspace;
-    this._experimentsTitle.textContent = workspace
-      ? `Experiments in ${workspace.name}`
-      : 'Experiments';
-    const list = this._experimentList;
-    list.dataset.workspace = workspace?.name ?? '';
-    list.dataset.loaded = String(model.experimentsLoaded);
-    if (model.experimentsLoaded) {
-      list.dataset.count = String(model.experiments.length);
-    } else {
-      delete list.dataset.count;
-    }
-    renderIfChanged(
-      list,
-      JSON.stringify([workspace?.name, model.experiments]),
-      () => experimentItems(model.experiments)
-    );
-    const note = experimentsNote(
-      workspace,
-      model.experimentsLoaded,
-      model.experiments.length,
-      model.hasMoreExperiments
-    );
-    this._experimentsNote.textContent = note ?? '';
-    this._experimentsNote.hidden = note === null;
+    Private.banner(this._configError, this._model.configError);
+    Private.banner(this._error, this._model.error);
   }
 
-  private _onPick = (): void => {
-    const name = this._picker.value;
-    if (name && name !== this._model.active) {
-      // The model records the failure in `error`; put the picker back.
-      this._model.setActive(name).catch(() => {
-        this._picker.value = this._model.active ?? '';
-      });
-    }
-  };
-
   private _model: WorkspacesModel;
-  private _picker: HTMLSelectElement;
   private _configError = h('div', {
     class: 'jp-aml-banner jp-aml-config-error',
     role: 'alert'
@@ -179,10 +93,6 @@ export class AmlSidebar extends Widget {
     class: 'jp-aml-banner jp-aml-error',
     role: 'alert'
   });
-  private _workspaceList = h('ul', { class: 'jp-aml-workspace-list' });
-  private _experimentsTitle = h('h3', { class: 'jp-aml-section-title' });
-  private _experimentList = h('ul', { class: 'jp-aml-experiment-list' });
-  private _experimentsNote = h('p', { class: 'jp-aml-empty' });
 }
 
 /**
@@ -193,9 +103,9 @@ export namespace AmlSidebar {
    * The options to create a sidebar.
    */
   export interface IOptions {
-    /** The model to render. */
+    /** The model whose banners show and which the refresh button refreshes. */
     model: WorkspacesModel;
-    /** Further sections, in order, below the workspaces. */
+    /** The sections, in order, below the header. */
     sections?: Widget[];
   }
 }

@@ -1,5 +1,8 @@
-import { IWorkspace, WorkspaceState } from '../tokens';
-import { h } from './dom';
+import { ISignInState } from '../signIn';
+import { IDetectedWorkspace, IWorkspace, WorkspaceState } from '../tokens';
+import { actionButton, h } from './dom';
+import { timeUntil } from './relativeTime';
+import { signInPanel } from './signInPanel';
 
 /**
  * The label of each workspace state.
@@ -12,33 +15,76 @@ const STATE_LABELS: Record<WorkspaceState, string> = {
 };
 
 /**
+ * What a workspace row needs besides the workspace.
+ */
+export interface IWorkspaceRowContext {
+  /** The active workspace's name. */
+  active: string | null;
+  /** The sign-in shown for a workspace, if any. */
+  signIn: (name: string) => ISignInState | undefined;
+  /** The clock, for the token's expiry. */
+  now: number;
+}
+
+/**
+ * Whether the Sign in button shows: Azure ML workspaces that are signed out
+ * or in error (a credential that failed is retried by signing in again).
+ */
+export function canSignIn(ws: IWorkspace): boolean {
+  return (
+    ws.kind === 'azureml' && (ws.state === 'signed_out' || ws.state === 'error')
+  );
+}
+
+/**
  * The rows of the workspace list, one per workspace, with its state badge.
  */
 export function workspaceRows(
   workspaces: readonly IWorkspace[],
-  active: string | null
+  context: IWorkspaceRowContext
 ): HTMLElement[] {
-  return workspaces.map(ws => workspaceRow(ws, ws.name === active));
+  return workspaces.map(ws => workspaceRow(ws, context));
 }
 
 /**
  * One workspace row; `data-state` carries the state for tests and styles.
+ * Buttons carry `data-action` and `data-name`; the section handles clicks.
  */
-function workspaceRow(ws: IWorkspace, isActive: boolean): HTMLElement {
+function workspaceRow(
+  ws: IWorkspace,
+  context: IWorkspaceRowContext
+): HTMLElement {
+  const isActive = ws.name === context.active;
   const details: HTMLElement[] = [];
   if (ws.detail) {
-    details.push(h('div', { class: 'jp-aml-workspace-detail' }, ws.detail));
-  }
-  if (ws.identity) {
-    const expiry = ws.token_expires_on
-      ? `, token expires ${new Date(ws.token_expires_on * 1000).toLocaleString()}`
-      : '';
     details.push(
       h(
         'div',
-        { class: 'jp-aml-workspace-identity' },
-        `Signed in as ${ws.identity}${expiry}`
+        {
+          class: 'jp-aml-workspace-detail',
+          role: ws.state === 'error' ? 'alert' : undefined
+        },
+        ws.detail
       )
+    );
+  }
+  const identity = identityLine(ws, context.now);
+  if (identity) {
+    details.push(h('div', { class: 'jp-aml-workspace-identity' }, identity));
+  }
+  const signIn = context.signIn(ws.name);
+  if (signIn) {
+    details.push(signInPanel(ws.name, signIn, context.now));
+  }
+  const actions = h('span', { class: 'jp-aml-workspace-actions' });
+  if (canSignIn(ws) && !Private.pending(signIn)) {
+    actions.append(
+      actionButton('sign-in', ws.name, 'Sign in', `Sign in to ${ws.name}`)
+    );
+  }
+  if (ws.kind !== 'local') {
+    actions.append(
+      actionButton('remove', ws.name, '✕', `Remove workspace ${ws.name}`)
     );
   }
   return h(
@@ -56,10 +102,30 @@ function workspaceRow(ws: IWorkspace, isActive: boolean): HTMLElement {
       { class: 'jp-aml-workspace-header' },
       h('span', { class: 'jp-aml-workspace-name' }, ws.name),
       h('span', { class: 'jp-aml-workspace-kind' }, ws.kind),
-      stateBadge(ws.state)
+      stateBadge(ws.state),
+      actions
     ),
     ...details
   );
+}
+
+/**
+ * "Signed in as … · token renews in 42 min", or null when nobody is signed in.
+ */
+export function identityLine(ws: IWorkspace, now: number): string | null {
+  if (!ws.identity) {
+    return null;
+  }
+  const parts = [`Signed in as ${ws.identity}`];
+  if (ws.token_expires_on) {
+    const when = ws.token_expires_on * 1000;
+    parts.push(
+      when > now
+        ? `token renews ${timeUntil(when, now)}`
+        : `token expired ${timeUntil(when, now)}`
+    );
+  }
+  return parts.join(' · ');
 }
 
 /**
@@ -84,6 +150,36 @@ function stateBadge(state: WorkspaceState): HTMLElement {
 }
 
 /**
+ * "Detected in <source>: <workspace> — Add" for each config file found.
+ */
+export function detectedRows(
+  detected: readonly IDetectedWorkspace[]
+): HTMLElement[] {
+  return detected.map((d, index) =>
+    h(
+      'li',
+      {
+        class: 'jp-aml-detected',
+        'data-name': d.name,
+        title: `Subscription ${d.subscription_id}, resource group ${d.resource_group}`
+      },
+      h(
+        'span',
+        { class: 'jp-aml-detected-text' },
+        `Detected in ${d.source}: `,
+        h('strong', {}, d.workspace_name)
+      ),
+      actionButton(
+        'add-detected',
+        String(index),
+        'Add',
+        `Add Azure ML workspace ${d.workspace_name} as "${d.name}" (default credential)`
+      )
+    )
+  );
+}
+
+/**
  * The options of the active-workspace picker.
  */
 export function workspaceOptions(
@@ -95,4 +191,20 @@ export function workspaceOptions(
     option.selected = ws.name === active;
     return option;
   });
+}
+
+/**
+ * Module private helpers.
+ */
+namespace Private {
+  /**
+   * Whether a sign-in is under way (its panel shows progress instead of a button).
+   */
+  export function pending(state: ISignInState | undefined): boolean {
+    return (
+      state?.phase === 'requesting' ||
+      state?.phase === 'device-code' ||
+      state?.phase === 'waiting'
+    );
+  }
 }

@@ -1,5 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
+import { shoot, switchToDarkTheme } from './helpers';
+
 const SIDEBAR_ID = 'jp-aml-sidebar';
 
 /**
@@ -91,10 +93,9 @@ test.describe('Live charts of the active kernel', () => {
       timeout: 60 * 1000
     });
     await execution;
-    await expect(section.locator('.jp-aml-run-status')).toHaveText(
-      'FINISHED',
-      { timeout: 30 * 1000 }
-    );
+    await expect(section.locator('.jp-aml-run-status')).toHaveText('FINISHED', {
+      timeout: 30 * 1000
+    });
     await expect(chart.locator('canvas')).toHaveCount(1);
     await expect(chart.locator('.jp-aml-chart-legend')).toContainText(
       'step 49'
@@ -107,33 +108,11 @@ test.describe('Live charts of the active kernel', () => {
     expect(between.length).toBeGreaterThanOrEqual(2);
 
     // A record of what the user sees, kept as artifacts, not compared.
-    const shoot = async (name: string) => {
-      const path = testInfo.outputPath(`${name}.png`);
-      await section.screenshot({ path });
-      await testInfo.attach(name, { path, contentType: 'image/png' });
-    };
-    await shoot('live-chart-light');
-    await page.evaluate(async () => {
-      await window.jupyterapp.commands.execute('apputils:change-theme', {
-        theme: 'JupyterLab Dark'
-      });
-    });
-    await expect(page.locator('body')).toHaveAttribute(
-      'data-jp-theme-name',
-      'JupyterLab Dark'
-    );
-    // The theme's splash covers the page while it loads; the charts rebuild
-    // with the new colours on the next animation frame.
-    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
-    await page.evaluate(
-      () =>
-        new Promise(resolve =>
-          requestAnimationFrame(() => requestAnimationFrame(resolve))
-        )
-    );
+    await shoot(section, testInfo, 'live-chart-light');
+    await switchToDarkTheme(page);
     await expect(chart.locator('canvas')).toHaveCount(1);
     await expect(chart).toHaveAttribute('data-points', '50');
-    await shoot('live-chart-dark');
+    await shoot(section, testInfo, 'live-chart-dark');
 
     // The expanded chart follows the same run, in a main-area tab.
     await chart.locator('.jp-aml-chart-expand').click();

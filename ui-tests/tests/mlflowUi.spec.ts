@@ -33,7 +33,11 @@ test.describe('MLflow UI through the passthrough', () => {
       // MLflow's UI probes users/current, which a server without its auth app answers 404
       // (the same when it is reached directly).
       const probe = response.url().endsWith('/mlflow/users/current');
-      if (response.url().includes('/aml/mlflow/') && response.status() >= 400 && !probe) {
+      if (
+        response.url().includes('/aml/mlflow/') &&
+        response.status() >= 400 &&
+        !probe
+      ) {
         failures.push(`${response.status()} ${response.url()}`);
       }
     });

@@ -31,7 +31,8 @@ test.describe('Experiment tracking sidebar', () => {
       timeout: 60 * 1000
     });
 
-    const experiments = sidebar.locator('.jp-aml-experiment-list');
+    // The experiment picker of the runs browser lists the active workspace's experiments.
+    const experiments = sidebar.locator('.jp-aml-runs-experiment-list');
     await expect(experiments).toHaveAttribute('data-workspace', 'local');
     await expect(experiments).toHaveAttribute('data-count', /^[1-9]\d*$/);
     await expect(

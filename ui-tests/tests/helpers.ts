@@ -1,0 +1,45 @@
+/**
+ * Steps shared by the specs.
+ */
+
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { Locator, TestInfo } from '@playwright/test';
+
+/**
+ * Keep a screenshot as an artifact of the test (read by eye, not compared).
+ */
+export async function shoot(
+  target: Locator,
+  testInfo: TestInfo,
+  name: string
+): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await target.screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+/**
+ * Switch to the dark theme and wait until it is drawn: the theme's splash
+ * covers the page while it loads, and charts rebuild with the new colours on
+ * the next animation frames.
+ */
+export async function switchToDarkTheme(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('apputils:change-theme', {
+      theme: 'JupyterLab Dark'
+    });
+  });
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-name',
+    'JupyterLab Dark'
+  );
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+  await page.evaluate(
+    () =>
+      new Promise(resolve =>
+        requestAnimationFrame(() => requestAnimationFrame(resolve))
+      )
+  );
+}
