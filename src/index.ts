@@ -10,6 +10,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { find } from '@lumino/algorithm';
 
 import { AmlClient } from './api';
+import { comparePlugin } from './compare/comparePlugin';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
 import { LiveClient } from './liveClient';
@@ -217,7 +218,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, sidebarPlugin];
+export default [clientPlugin, sidebarPlugin, comparePlugin];
 
 /**
  * Module private helpers.

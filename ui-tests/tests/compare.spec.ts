@@ -1,0 +1,298 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+/**
+ * Three runs in two experiments of the embedded `local` store, logged for real
+ * through the extension's MLflow passthrough (`aml/mlflow/local/...`), as any
+ * MLflow client reaching Jupyter would log them.
+ */
+const RUNS = [
+  {
+    name: 'alpha',
+    experiment: 0,
+    params: { lr: '0.01', optimizer: 'adam', layers: '2' },
+    finalLoss: 0.2,
+    finalAccuracy: 0.9
+  },
+  {
+    name: 'beta',
+    experiment: 0,
+    params: { lr: '0.001', optimizer: 'adam', layers: '2' },
+    finalLoss: 0.35,
+    finalAccuracy: 0.8
+  },
+  {
+    name: 'gamma',
+    experiment: 1,
+    params: { lr: '0.01', optimizer: 'sgd', layers: '2' },
+    finalLoss: 0.5,
+    finalAccuracy: 0.95
+  }
+];
+const STEPS = 20;
+
+/**
+ * Log the runs; returns their ids in the order of `RUNS`.
+ */
+async function seedRuns(page: IJupyterLabPageFixture): Promise<string[]> {
+  return page.evaluate(
+    async ({ runs, steps }) => {
+      const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
+      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1];
+      const call = async (route: string, body: unknown) => {
+        const response = await fetch(
+          `${base}aml/mlflow/local/api/2.0/mlflow/${route}`,
+          {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: {
+              'Content-Type': 'application/json',
+              ...(xsrf ? { 'X-XSRFToken': decodeURIComponent(xsrf) } : {})
+            },
+            body: JSON.stringify(body)
+          }
+        );
+        if (!response.ok) {
+          throw new Error(
+            `${route}: ${response.status} ${await response.text()}`
+          );
+        }
+        return response.json();
+      };
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const experiments: string[] = [];
+      for (const name of ['compare-a', 'compare-b']) {
+        const reply = await call('experiments/create', {
+          name: `${name}-${suffix}`
+        });
+        experiments.push(reply.experiment_id);
+      }
+      const ids: string[] = [];
+      const t0 = Date.now() - 60_000;
+      for (const run of runs) {
+        const created = await call('runs/create', {
+          experiment_id: experiments[run.experiment],
+          run_name: run.name,
+          start_time: t0
+        });
+        const runId = created.run.info.run_id;
+        const metrics = [];
+        for (let step = 0; step < steps; step++) {
+          const f = step / (steps - 1);
+          metrics.push(
+            {
+              key: 'loss',
+              value: 1 - (1 - run.finalLoss) * f,
+              timestamp: t0 + step * 1000,
+              step
+            },
+            {
+              key: 'accuracy',
+              value: 0.5 + (run.finalAccuracy - 0.5) * f,
+              timestamp: t0 + step * 1000,
+              step
+            },
+            {
+              key: 'custom_metric',
+              value: step,
+              timestamp: t0 + step * 1000,
+              step
+            }
+          );
+        }
+        await call('runs/log-batch', {
+          run_id: runId,
+          metrics,
+          params: Object.entries(run.params).map(([key, value]) => ({
+            key,
+            value
+          }))
+        });
+        await call('runs/update', {
+          run_id: runId,
+          status: 'FINISHED',
+          end_time: t0 + steps * 1000
+        });
+        ids.push(runId);
+      }
+      return ids;
+    },
+    { runs: RUNS, steps: STEPS }
+  );
+}
+
+test.describe('Run comparison', () => {
+  // Galata's layout-state mock routes every URL matching /api/workspaces, ours
+  // (`aml/api/workspaces`) included; let JupyterLab use the real API.
+  test.use({ mockState: false });
+
+  test('compares three runs of two experiments: charts, diff, best cells, restore', async ({
+    page
+  }, testInfo) => {
+    // The embedded MLflow server starts in the background after JupyterLab.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const base =
+              window.jupyterapp.serviceManager.serverSettings.baseUrl;
+            const reply = await fetch(`${base}aml/api/workspaces`, {
+              credentials: 'same-origin'
+            });
+            return (await reply.json()).workspaces[0].state;
+          }),
+        { timeout: 60 * 1000 }
+      )
+      .toBe('ready');
+    const ids = await seedRuns(page);
+    const refs = ids.map(run_id => ({ workspace: 'local', run_id }));
+
+    await page.evaluate(
+      async runs =>
+        window.jupyterapp.commands.execute('jupyterlab-aml:compare', { runs }),
+      refs
+    );
+    const view = page.locator('.jp-aml-compare');
+    await expect(view).toHaveAttribute('data-runs', '3');
+    await expect(view).toHaveAttribute('data-loading', 'false');
+
+    // One chart per metric key, one series per run, every point drawn.
+    const loss = view.locator('.jp-aml-compare-chart[data-key="loss"]');
+    const accuracy = view.locator('.jp-aml-compare-chart[data-key="accuracy"]');
+    await expect(view.locator('.jp-aml-compare-chart')).toHaveCount(3);
+    await expect(loss).toHaveAttribute('data-series-count', '3');
+    await expect(loss).toHaveAttribute('data-points', String(3 * STEPS));
+    await expect(loss.locator('canvas')).toHaveCount(1);
+
+    // The diff table: the best cell of each metric row, by the name's direction.
+    const diff = view.locator('.jp-aml-diff');
+    const column = (name: string) => RUNS.findIndex(r => r.name === name);
+    const bestOf = async (key: string, stat: string) => {
+      const cells = diff.locator(
+        `tr[data-key="${key}"][data-stat="${stat}"] td.jp-aml-diff-cell`
+      );
+      await expect(cells).toHaveCount(3);
+      const flags = await cells.evaluateAll(tds =>
+        tds.map(td => td.classList.contains('jp-aml-mod-best'))
+      );
+      return flags.flatMap((best, i) => (best ? [i] : []));
+    };
+    expect(await bestOf('loss', 'last')).toEqual([column('alpha')]);
+    expect(await bestOf('accuracy', 'last')).toEqual([column('gamma')]);
+    expect(await bestOf('loss', 'max')).toEqual([]); // all start at 1: no best
+    const bestCell = diff.locator(
+      'tr[data-key="loss"][data-stat="last"] td.jp-aml-mod-best'
+    );
+    await expect(bestCell).toHaveAttribute('aria-label', '0.2, best');
+    // An unknown name is guessed "lower is better" and says it is a guess.
+    await expect(
+      diff.locator('[data-direction-key="custom_metric"]')
+    ).toHaveText('↓?');
+
+    // "Only differences" hides the param all runs share.
+    await expect(diff.locator('tr[data-key="layers"]')).toHaveCount(1);
+    await diff.getByLabel('Only differences').check();
+    await expect(diff.locator('tr[data-key="layers"]')).toHaveCount(0);
+    await expect(diff.locator('tr[data-key="lr"]')).toHaveCount(1);
+    await expect(diff.locator('tr[data-key="optimizer"]')).toHaveCount(1);
+
+    // Switching a direction moves the best cell.
+    await diff.locator('[data-direction-key="loss"]').click();
+    expect(await bestOf('loss', 'last')).toEqual([column('gamma')]);
+    await diff.locator('[data-direction-key="loss"]').click();
+
+    // Parallel coordinates: one line per run.
+    const parallel = view.locator('.jp-aml-parallel');
+    await expect(parallel.locator('.jp-aml-parallel-line')).toHaveCount(3);
+
+    // Hovering a chart shows every run's value there.
+    const box = (await loss.locator('.u-over').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await expect(loss.locator('.jp-aml-compare-cursor-row')).toHaveCount(3);
+
+    // Dragging zooms every chart at once.
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, {
+      steps: 5
+    });
+    await page.mouse.up();
+    await expect(loss).toHaveAttribute('data-zoomed', 'true');
+    await expect(accuracy).toHaveAttribute('data-zoomed', 'true');
+    await loss.locator('.u-over').dblclick();
+    await expect(accuracy).toHaveAttribute('data-zoomed', 'false');
+
+    // The legend hides a run in every chart; × removes it, and colours stay.
+    const chip = (name: string) =>
+      view.locator('.jp-aml-compare-chip', { hasText: name });
+    const swatch = (name: string) =>
+      chip(name)
+        .locator('.jp-aml-run-swatch')
+        .evaluate(e => e.style.background);
+    const alphaColor = await swatch('alpha');
+    const gammaColor = await swatch('gamma');
+    await chip('gamma').locator('.jp-aml-compare-chip-toggle').click();
+    await expect(loss).toHaveAttribute('data-series-count', '2');
+    await expect(accuracy).toHaveAttribute('data-series-count', '2');
+    await chip('gamma').locator('.jp-aml-compare-chip-toggle').click();
+    await expect(loss).toHaveAttribute('data-series-count', '3');
+    await chip('beta')
+      .getByRole('button', { name: /Remove/ })
+      .click();
+    await expect(view).toHaveAttribute('data-runs', '2');
+    await expect(loss).toHaveAttribute('data-series-count', '2');
+    expect(await swatch('alpha')).toBe(alphaColor);
+    expect(await swatch('gamma')).toBe(gammaColor);
+    await page.evaluate(
+      async runs =>
+        window.jupyterapp.commands.execute('jupyterlab-aml:add-to-comparison', {
+          runs
+        }),
+      [refs[1]]
+    );
+    await expect(view).toHaveAttribute('data-runs', '3');
+    await expect(loss).toHaveAttribute('data-series-count', '3');
+
+    // A record of what the user sees, kept as artifacts, not compared.
+    const shoot = async (name: string) => {
+      const path = testInfo.outputPath(`${name}.png`);
+      await page.screenshot({ path });
+      await testInfo.attach(name, { path, contentType: 'image/png' });
+    };
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await shoot('compare-light');
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('apputils:change-theme', {
+        theme: 'JupyterLab Dark'
+      });
+    });
+    await expect(page.locator('body')).toHaveAttribute(
+      'data-jp-theme-name',
+      'JupyterLab Dark'
+    );
+    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    // Charts are built again with the new theme's colours.
+    await expect(loss).toHaveAttribute('data-theme', 'JupyterLab Dark');
+    await expect(accuracy).toHaveAttribute('data-theme', 'JupyterLab Dark');
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2 + 5);
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await shoot('compare-dark');
+
+    // The layout restorer reopens the comparison with its runs.
+    // (Galata's own wait expects a Launcher tab, which the restored layout lacks.)
+    await page.reload({ waitForIsReady: false });
+    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    const restored = page.locator('.jp-aml-compare');
+    await expect(restored).toHaveAttribute('data-runs', '3', {
+      timeout: 30 * 1000
+    });
+    await expect(
+      restored.locator('.jp-aml-compare-chart[data-key="loss"]')
+    ).toHaveAttribute('data-series-count', '3');
+
+    // Leave the saved layout as other tests expect it: no comparison open.
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('application:close-all')
+    );
+    await expect(restored).toHaveCount(0);
+  });
+});
