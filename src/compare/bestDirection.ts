@@ -69,20 +69,23 @@ export function nameWords(name: string): string[] {
  * Guess whether lower or higher is better from a metric's name.
  *
  * The last known word decides, since names usually end with what they
- * measure (`accuracy_loss` is a loss). A name with no known word is guessed
- * `min`, and says so with `known: false`.
+ * measure (`accuracy_loss` is a loss). Each part between separators counts
+ * whole (`mAP`) and by its camelCase words (`valLoss`). A name with no known
+ * word is guessed `min`, and says so with `known: false`.
  */
 export function guessDirection(name: string): IDirectionGuess {
-  const words = nameWords(name);
-  for (let i = words.length - 1; i >= 0; i--) {
-    const word = words[i];
-    // `top1`, `f1_2`: also try the word without its trailing digits.
-    for (const candidate of [word, word.replace(/\d+$/, '')]) {
-      if (LOWER_IS_BETTER.has(candidate)) {
-        return { direction: 'min', known: true };
-      }
-      if (HIGHER_IS_BETTER.has(candidate)) {
-        return { direction: 'max', known: true };
+  const parts = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const words = [parts[i].toLowerCase(), ...nameWords(parts[i]).reverse()];
+    for (const word of words) {
+      // `top1`, `f1_2`: also try the word without its trailing digits.
+      for (const candidate of [word, word.replace(/\d+$/, '')]) {
+        if (LOWER_IS_BETTER.has(candidate)) {
+          return { direction: 'min', known: true };
+        }
+        if (HIGHER_IS_BETTER.has(candidate)) {
+          return { direction: 'max', known: true };
+        }
       }
     }
   }

@@ -6,6 +6,7 @@ import { ChartView } from '../widgets/metricChart';
 import { CompareModel } from './compareModel';
 import { columnLabels } from './diff';
 import { ChartGroup, IOverlaySeries, OverlayChart } from './overlayChart';
+import { COMPARE_MARKS, mark } from './perfMarks';
 import { runColor } from './runColors';
 
 /**
@@ -13,7 +14,7 @@ import { runColor } from './runColors';
  * log-y controls, then one chart per metric key with one line per shown run.
  *
  * When every chart has drawn what the model holds, it sets the performance
- * mark `CompareCharts.MARK_DRAWN` (the bench reads it).
+ * mark `COMPARE_MARKS.drawn` (the bench reads it).
  */
 export class CompareCharts extends Widget {
   /**
@@ -120,7 +121,7 @@ export class CompareCharts extends Widget {
       }
     }
     this._waiting = false;
-    performance.mark(CompareCharts.MARK_DRAWN);
+    mark(COMPARE_MARKS.drawn);
     this.node.dataset.drawn = String(++this._drawCount);
   }
 
@@ -136,9 +137,6 @@ export class CompareCharts extends Widget {
  * The CompareCharts statics.
  */
 export namespace CompareCharts {
-  /** A performance mark set when every chart has drawn the model's data. */
-  export const MARK_DRAWN = 'jp-aml-compare:drawn';
-
   /**
    * The options to create the charts.
    */

@@ -7,6 +7,7 @@ import { ILiveClient, ILiveMetricsPush, LiveSubscription } from '../liveClient';
 import { failureMessage } from '../request';
 import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from '../tokens';
 import { IMetricSummary, summarize } from './diff';
+import { COMPARE_MARKS, mark } from './perfMarks';
 import { freeColorSlot } from './runColors';
 import { IRunRef, runKey } from './runRef';
 
@@ -183,14 +184,14 @@ export class CompareModel implements IDisposable {
       group.push(entry);
       byWorkspace.set(entry.ref.workspace, group);
     }
-    performance.mark(CompareModel.MARK_REQUEST);
+    mark(COMPARE_MARKS.request);
     await Promise.all(
       [...byWorkspace].map(([workspace, group]) =>
         this._loadWorkspace(workspace, group, true)
       )
     );
     if (!this._isDisposed) {
-      performance.mark(CompareModel.MARK_APPLIED);
+      mark(COMPARE_MARKS.applied);
     }
   }
 
@@ -215,7 +216,7 @@ export class CompareModel implements IDisposable {
         keys: null,
         max_points: this._pointBudget(this._entries.size)
       });
-      performance.mark(CompareModel.MARK_RESPONSE);
+      mark(COMPARE_MARKS.response);
       if (this._isDisposed) {
         return;
       }
@@ -437,12 +438,6 @@ export class CompareModel implements IDisposable {
  * The CompareModel statics.
  */
 export namespace CompareModel {
-  /** A performance mark set when a load starts. */
-  export const MARK_REQUEST = 'jp-aml-compare:request';
-  /** A performance mark set when a workspace's reply is parsed. */
-  export const MARK_RESPONSE = 'jp-aml-compare:response';
-  /** A performance mark set when every reply of a load is applied. */
-  export const MARK_APPLIED = 'jp-aml-compare:applied';
   /** Past this many times the point budget, a live series is reloaded sampled. */
   export const MAX_HELD_FACTOR = 10;
 
