@@ -1,5 +1,6 @@
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
+import { loadUPlot } from '../chart/uplotKit';
 import { h } from '../widgets/dom';
 import { ChartControls } from '../widgets/liveSection';
 import { ChartView } from '../widgets/metricChart';
@@ -32,6 +33,8 @@ export class CompareCharts extends Widget {
     layout.addWidget(this._grid);
     this.model.changed.connect(this._onChanged, this);
     this._onChanged(this.model, { runs: true, keys: [] });
+    // Fetch uPlot's code while the runs load, not after.
+    void loadUPlot();
   }
 
   /** The model drawn. */

@@ -1,3 +1,4 @@
+import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
@@ -81,7 +82,7 @@ export class OverlayChart extends Widget {
   /** The metric key. */
   readonly key: string;
 
-  /** Emitted after each draw. */
+  /** Emitted each time uPlot has painted the canvas. */
   get drawn(): ISignal<this, void> {
     return this._drawn;
   }
@@ -117,6 +118,14 @@ export class OverlayChart extends Widget {
     this._plotter = null;
     Signal.clearData(this);
     super.dispose();
+  }
+
+  /**
+   * Draw what was put off while hidden (a theme change hides the shell).
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._redraw.schedule();
   }
 
   private _draw(): void {
@@ -171,7 +180,6 @@ export class OverlayChart extends Widget {
         plotter.setData(columns, this._group.range === null);
       });
     }
-    this._drawn.emit();
   }
 
   private _options(width: number, smoothing: boolean): uPlot.Options {
@@ -216,6 +224,8 @@ export class OverlayChart extends Widget {
       axes: metricAxes(this._view.xMode, theme),
       series,
       hooks: {
+        // uPlot paints the canvas after build and setData return (a microtask later).
+        draw: [() => this._drawn.emit()],
         setCursor: [u => this._showCursor(u)],
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }

@@ -195,6 +195,16 @@ test.describe('Run comparison', () => {
     await expect(diff.locator('tr[data-key="lr"]')).toHaveCount(1);
     await expect(diff.locator('tr[data-key="optimizer"]')).toHaveCount(1);
 
+    // The rows shown go to the clipboard as Markdown, best values in bold.
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write']);
+    await diff.getByRole('button', { name: 'Copy Markdown' }).click();
+    const markdown = await page.evaluate(() => navigator.clipboard.readText());
+    expect(markdown).toContain('| key | value | alpha | beta | gamma |');
+    expect(markdown).toContain('| loss | last ↓ | **0.2** | 0.35 | 0.5 |');
+    expect(markdown).not.toContain('| layers |');
+
     // Switching a direction moves the best cell.
     await diff.locator('[data-direction-key="loss"]').click();
     expect(await bestOf('loss', 'last')).toEqual([column('gamma')]);
@@ -252,13 +262,28 @@ test.describe('Run comparison', () => {
     await expect(view).toHaveAttribute('data-runs', '3');
     await expect(loss).toHaveAttribute('data-series-count', '3');
 
-    // A record of what the user sees, kept as artifacts, not compared.
+    // A record of what the user sees, kept as artifacts, not compared: tall
+    // enough for the charts, the table and the parallel coordinates at once.
+    await page.setViewportSize({ width: 1400, height: 1800 });
+    await expect(loss).toHaveAttribute('data-series-count', '3');
     const shoot = async (name: string) => {
       const path = testInfo.outputPath(`${name}.png`);
-      await page.screenshot({ path });
+      await view.screenshot({ path });
       await testInfo.attach(name, { path, contentType: 'image/png' });
     };
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    const hover = async () => {
+      const plot = (await loss.locator('.u-over').boundingBox())!;
+      await page.mouse.move(
+        plot.x + plot.width * 0.7,
+        plot.y + plot.height / 2 + 5
+      );
+      await page.mouse.move(
+        plot.x + plot.width * 0.7,
+        plot.y + plot.height / 2
+      );
+      await expect(loss.locator('.jp-aml-compare-cursor-row')).toHaveCount(3);
+    };
+    await hover();
     await shoot('compare-light');
     await page.evaluate(async () => {
       await window.jupyterapp.commands.execute('apputils:change-theme', {
@@ -273,8 +298,7 @@ test.describe('Run comparison', () => {
     // Charts are built again with the new theme's colours.
     await expect(loss).toHaveAttribute('data-theme', 'JupyterLab Dark');
     await expect(accuracy).toHaveAttribute('data-theme', 'JupyterLab Dark');
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2 + 5);
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await hover();
     await shoot('compare-dark');
 
     // The layout restorer reopens the comparison with its runs.
