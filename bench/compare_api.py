@@ -53,6 +53,7 @@ class Case:
     body_bytes: int = 0
     points: int = 0
     spikes_kept: int | None = None
+    error: str | None = None
     repeats: Samples = field(default_factory=Samples)
 
     def call(self) -> tuple[float, int, Any]:
@@ -72,6 +73,7 @@ class Case:
             "body_bytes": self.body_bytes,
             "points": self.points,
             "spikes_kept": self.spikes_kept,
+            "error": self.error,
         }
 
 
@@ -189,14 +191,23 @@ def run(
         jupyter.add_mlflow_workspace(MLFLOW_KIND_WORKSPACE, direct.url)
         jupyter.wait_workspace_ready(MLFLOW_KIND_WORKSPACE)
         for case in cases:
-            case.first, case.body_bytes, payload = case.call()
+            try:
+                case.first, case.body_bytes, payload = case.call()
+            except RuntimeError as err:  # e.g. a 504: a finding to report, not a crash
+                case.error = str(err)
+                log(f"  {case.name}: failed: {err}")
+                continue
             _count(case, payload, run_ids, spikes)
             log(f"  {case.name}: first {case.first:.3f} s, {case.points:,} points")
         for round_ in range(repeats):
             for case in cases:
                 # A route slower than SLOW_SECONDS is repeated only SLOW_REPEATS times.
-                if round_ < SLOW_REPEATS or case.first < SLOW_SECONDS:
-                    case.repeats.add(case.call()[0])
+                slow = case.first is not None and case.first >= SLOW_SECONDS
+                if case.error is None and (round_ < SLOW_REPEATS or not slow):
+                    try:
+                        case.repeats.add(case.call()[0])
+                    except RuntimeError as err:
+                        case.error = f"repeat {round_ + 1}: {err}"
     finally:
         mlflow_http.close()
     return {
@@ -216,6 +227,10 @@ def markdown(result: dict[str, Any]) -> str:
     for case in result["cases"]:
         repeat = case["repeat_seconds"]
         is_ours = case["name"].startswith("ours")
+        if case["error"] and case["first_seconds"] is None:
+            rows.append([case["label"], str(case["requests"]), f"failed: {case['error'][-160:]}"])
+            rows[-1] += [""] * 7
+            continue
         rows.append(
             [
                 case["label"],
@@ -248,13 +263,18 @@ def markdown(result: dict[str, Any]) -> str:
         rows,
     )
     n = ui["repeat_seconds"].get("n", 0)
+    notes = "".join(
+        f"- {c['label']}: {c['error']}\n"
+        for c in result["cases"]
+        if c["error"] and c["first_seconds"] is not None
+    )
     return (
         f"## Compare: {result['runs']} runs × {result['points_per_metric']:,} points × "
         f"{len(result['keys'])} metrics\n\n"
         f"Time until every answer is in (repeats: median of {n}); ours is one request holding the "
         f"run records and every series sampled to {result['max_points']} points, extremes kept. "
         f"Target for ours: ≤ {fmt_seconds(TARGET_SECONDS)}. Each run's loss has one planted "
-        f"spike.\n\n{table}\n"
+        f"spike.\n\n{table}\n" + (f"\n{notes}" if notes else "")
     )
 
 
@@ -275,6 +295,10 @@ def headlines(result: dict[str, Any]) -> list[list[str]]:
             return c["first_seconds"] if which == "first" else c["repeat_seconds"].get("median")
 
         ours, theirs = value(case), value(ui)
+        if ours is None:
+            rows.append([f"compare 50 runs × 10k × 2, {kind}, {label}", "failed", "–", "–",
+                         fmt_seconds(TARGET_SECONDS), "**no**"])  # fmt: skip
+            continue
         rows.append(
             [
                 f"compare 50 runs × 10k × 2, {kind}, {label}",

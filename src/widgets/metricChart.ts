@@ -4,20 +4,14 @@ import type uPlot from 'uplot';
 
 import {
   chartData,
+  formatClock,
   formatDuration,
+  formatStep,
   formatValue,
   IChartData,
   IChartOptions,
   XMode
 } from '../chart/series';
-import {
-  ChartRedraw,
-  chartTheme,
-  isZoomedIn,
-  loadUPlot,
-  metricAxes,
-  uPlotClass
-} from '../chart/uplotKit';
 import { MetricPoint } from '../tokens';
 import { h } from './dom';
 
@@ -134,8 +128,17 @@ export class MetricChart extends Widget {
       this._legend,
       this._plot
     );
-    this._redraw = new ChartRedraw(this._plot, () => this._draw());
     this._view.changed.connect(this._schedule, this);
+    // jsdom has no ResizeObserver; a chart there is never drawn anyway.
+    if (typeof ResizeObserver === 'function') {
+      this._resize = new ResizeObserver(() => this._onResize());
+      this._resize.observe(this._plot);
+    }
+    this._theme = new MutationObserver(() => this._restyle());
+    this._theme.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
+    });
   }
 
   /** The metric key. */
@@ -166,7 +169,9 @@ export class MetricChart extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this._redraw.dispose();
+    Private.cancelFrame(this._frame);
+    this._resize?.disconnect();
+    this._theme.disconnect();
     this._view.changed.disconnect(this._schedule, this);
     this._plotter?.destroy();
     this._plotter = null;
@@ -175,7 +180,12 @@ export class MetricChart extends Widget {
   }
 
   private _schedule(): void {
-    this._redraw.schedule();
+    if (this._frame === null && !this.isDisposed) {
+      this._frame = Private.requestFrame(() => {
+        this._frame = null;
+        this._draw();
+      });
+    }
   }
 
   private _draw(): void {
@@ -192,12 +202,12 @@ export class MetricChart extends Widget {
     if (width <= 0 || height <= 0) {
       return; // hidden: the resize observer draws once it is shown
     }
-    const UPlot = uPlotClass();
+    const UPlot = Private.uPlotClass();
     if (!UPlot) {
-      void loadUPlot().then(() => this._schedule());
+      void Private.loadUPlot().then(() => this._schedule());
       return;
     }
-    const shape = `${view.xMode}|${view.logY}|${this._redraw.styleGeneration}`;
+    const shape = `${view.xMode}|${view.logY}|${this._styleGeneration}`;
     const columns = Private.columns(data);
     if (!this._plotter || shape !== this._shape) {
       this._plotter?.destroy();
@@ -230,21 +240,48 @@ export class MetricChart extends Widget {
   }
 
   private _options(width: number, height: number): uPlot.Options {
-    const theme = chartTheme(this.node, this._legend);
-    const line = theme.line;
+    const style = getComputedStyle(this.node);
+    const color = (name: string) => style.getPropertyValue(name).trim();
+    const line = color('--jp-brand-color1') || color('--jp-ui-font-color1');
+    const text = color('--jp-ui-font-color2');
+    const grid = color('--jp-border-color2');
+    // uPlot sizes axis labels from a whole `NNpx` in the font; theme sizes
+    // are em or calc(), so take the legend's computed size.
+    const size = Math.round(
+      parseFloat(getComputedStyle(this._legend).fontSize)
+    );
+    const font = `${size > 0 ? size : 11}px ${color('--jp-ui-font-family') || 'sans-serif'}`;
+    const axis = { stroke: text, font, grid: { stroke: grid, width: 1 } };
+    const ticks = { stroke: grid, width: 1, size: 4 };
+    const xMode = this._view.xMode;
     return {
       width,
       height,
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: true },
-        points: { size: 6, fill: theme.background, stroke: line }
+        points: { size: 6, fill: color('--jp-layout-color1'), stroke: line }
       },
       scales: {
-        x: { time: this._view.xMode === 'wall' },
+        x: { time: xMode === 'wall' },
         y: { distr: this._view.logY ? 3 : 1 }
       },
-      axes: metricAxes(this._view.xMode, theme),
+      axes: [
+        {
+          ...axis,
+          ticks,
+          size: 30,
+          values: Private.xTicks(xMode)
+        },
+        {
+          ...axis,
+          ticks,
+          size: 48,
+          // A log axis leaves out (null) the splits it does not label.
+          values: (_u: uPlot, splits: (number | null)[]) =>
+            splits.map(v => (v === null ? null : formatValue(v)))
+        }
+      ],
       series: [
         {},
         { label: this.key, stroke: line, width: 1, points: { fill: line } },
@@ -261,7 +298,13 @@ export class MetricChart extends Widget {
    * Remember whether the user zoomed in, so that new points keep the zoom.
    */
   private _onScale(u: uPlot): void {
-    this._zoomed = isZoomedIn(u, this._data?.x);
+    const x = this._data?.x;
+    const { min, max } = u.scales.x;
+    if (!x || !x.length || min === undefined || max === undefined) {
+      this._zoomed = false;
+      return;
+    }
+    this._zoomed = min > x[0] || max < x[x.length - 1];
   }
 
   /**
@@ -289,6 +332,18 @@ export class MetricChart extends Widget {
     this._legend.classList.toggle('jp-aml-mod-hover', idx !== null);
   }
 
+  private _onResize(): void {
+    if (this._plot.clientWidth > 0) {
+      this._schedule();
+    }
+  }
+
+  private _restyle(): void {
+    // Theme colours are read when uPlot is built: build it again.
+    this._styleGeneration++;
+    this._schedule();
+  }
+
   private _view: ChartView;
   private _height: number | null;
   private _points: readonly MetricPoint[] = [];
@@ -296,7 +351,10 @@ export class MetricChart extends Widget {
   private _plotter: uPlot | null = null;
   private _shape = '';
   private _zoomed = false;
-  private _redraw: ChartRedraw;
+  private _styleGeneration = 0;
+  private _frame: number | null = null;
+  private _resize: ResizeObserver | null = null;
+  private _theme: MutationObserver;
   private _title = h('span', { class: 'jp-aml-chart-title' });
   private _legend = h('div', { class: 'jp-aml-chart-legend' });
   private _plot = h('div', { class: 'jp-aml-chart-plot' });
@@ -326,10 +384,73 @@ export namespace MetricChart {
  * Module private helpers.
  */
 namespace Private {
+  let uPlotModule: typeof uPlot | null = null;
+  let loading: Promise<void> | null = null;
+
+  /**
+   * The uPlot class once loaded, else null.
+   */
+  export function uPlotClass(): typeof uPlot | null {
+    return uPlotModule;
+  }
+
+  /**
+   * Load uPlot on first use: importing it needs `matchMedia`, which jsdom
+   * lacks, and pages without charts need not load it at all.
+   */
+  export function loadUPlot(): Promise<void> {
+    loading ??= import('uplot').then(module => {
+      uPlotModule = module.default;
+    });
+    return loading;
+  }
+
+  /**
+   * The x tick labels: steps as numbers, times on one line.
+   */
+  export function xTicks(
+    xMode: XMode
+  ): (u: uPlot, splits: number[]) => (string | number | null)[] {
+    if (xMode === 'relative') {
+      return (_u, splits) => splits.map(formatDuration);
+    }
+    if (xMode === 'wall') {
+      return (u, splits) => {
+        const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
+        return splits.map(v => formatClock(v, span));
+      };
+    }
+    return (_u, splits) => splits.map(formatStep);
+  }
+
   /**
    * The columns uPlot draws: x, raw values, smoothed values.
    */
   export function columns(data: IChartData): uPlot.AlignedData {
     return [data.x, data.y, data.smoothed ?? data.y.map(() => null)];
+  }
+
+  /**
+   * Run `callback` on the next animation frame (a timer where there are none).
+   */
+  export function requestFrame(callback: () => void): number {
+    if (typeof requestAnimationFrame === 'function') {
+      return requestAnimationFrame(callback);
+    }
+    return setTimeout(callback, 16) as unknown as number;
+  }
+
+  /**
+   * Cancel a `requestFrame`.
+   */
+  export function cancelFrame(handle: number | null): void {
+    if (handle === null) {
+      return;
+    }
+    if (typeof cancelAnimationFrame === 'function') {
+      cancelAnimationFrame(handle);
+    } else {
+      clearTimeout(handle);
+    }
   }
 }

@@ -31,93 +31,127 @@ const RUNS = [
 const STEPS = 20;
 
 /**
+ * Call the MLflow REST API of the `local` workspace through the passthrough,
+ * from the page (so with its Jupyter session).
+ */
+async function mlflow(
+  page: IJupyterLabPageFixture,
+  route: string,
+  body: unknown
+): Promise<any> {
+  return page.evaluate(
+    async ({ route, body }) => {
+      const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
+      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1];
+      const response = await fetch(
+        `${base}aml/mlflow/local/api/2.0/mlflow/${route}`,
+        {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: {
+            'Content-Type': 'application/json',
+            ...(xsrf ? { 'X-XSRFToken': decodeURIComponent(xsrf) } : {})
+          },
+          body: JSON.stringify(body)
+        }
+      );
+      if (!response.ok) {
+        throw new Error(
+          `${route}: ${response.status} ${await response.text()}`
+        );
+      }
+      return response.json();
+    },
+    { route, body }
+  );
+}
+
+/**
+ * Points of `loss` at `steps`, one second apart.
+ */
+function lossPoints(
+  steps: number[],
+  t0: number,
+  value: (step: number) => number
+) {
+  return steps.map(step => ({
+    key: 'loss',
+    value: value(step),
+    timestamp: t0 + step * 1000,
+    step
+  }));
+}
+
+/**
  * Log the runs; returns their ids in the order of `RUNS`.
  */
 async function seedRuns(page: IJupyterLabPageFixture): Promise<string[]> {
-  return page.evaluate(
-    async ({ runs, steps }) => {
-      const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
-      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1];
-      const call = async (route: string, body: unknown) => {
-        const response = await fetch(
-          `${base}aml/mlflow/local/api/2.0/mlflow/${route}`,
-          {
-            method: 'POST',
-            credentials: 'same-origin',
-            headers: {
-              'Content-Type': 'application/json',
-              ...(xsrf ? { 'X-XSRFToken': decodeURIComponent(xsrf) } : {})
-            },
-            body: JSON.stringify(body)
-          }
-        );
-        if (!response.ok) {
-          throw new Error(
-            `${route}: ${response.status} ${await response.text()}`
-          );
-        }
-        return response.json();
-      };
-      const suffix = Math.random().toString(36).slice(2, 8);
-      const experiments: string[] = [];
-      for (const name of ['compare-a', 'compare-b']) {
-        const reply = await call('experiments/create', {
-          name: `${name}-${suffix}`
-        });
-        experiments.push(reply.experiment_id);
-      }
-      const ids: string[] = [];
-      const t0 = Date.now() - 60_000;
-      for (const run of runs) {
-        const created = await call('runs/create', {
-          experiment_id: experiments[run.experiment],
-          run_name: run.name,
-          start_time: t0
-        });
-        const runId = created.run.info.run_id;
-        const metrics = [];
-        for (let step = 0; step < steps; step++) {
-          const f = step / (steps - 1);
-          metrics.push(
-            {
-              key: 'loss',
-              value: 1 - (1 - run.finalLoss) * f,
-              timestamp: t0 + step * 1000,
-              step
-            },
-            {
-              key: 'accuracy',
-              value: 0.5 + (run.finalAccuracy - 0.5) * f,
-              timestamp: t0 + step * 1000,
-              step
-            },
-            {
-              key: 'custom_metric',
-              value: step,
-              timestamp: t0 + step * 1000,
-              step
-            }
-          );
-        }
-        await call('runs/log-batch', {
-          run_id: runId,
-          metrics,
-          params: Object.entries(run.params).map(([key, value]) => ({
-            key,
-            value
-          }))
-        });
-        await call('runs/update', {
-          run_id: runId,
-          status: 'FINISHED',
-          end_time: t0 + steps * 1000
-        });
-        ids.push(runId);
-      }
-      return ids;
-    },
-    { runs: RUNS, steps: STEPS }
-  );
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const experiments: string[] = [];
+  for (const name of ['compare-a', 'compare-b']) {
+    const reply = await mlflow(page, 'experiments/create', {
+      name: `${name}-${suffix}`
+    });
+    experiments.push(reply.experiment_id);
+  }
+  const ids: string[] = [];
+  const t0 = Date.now() - 60_000;
+  const steps = [...Array(STEPS).keys()];
+  for (const run of RUNS) {
+    const created = await mlflow(page, 'runs/create', {
+      experiment_id: experiments[run.experiment],
+      run_name: run.name,
+      start_time: t0
+    });
+    const runId = created.run.info.run_id;
+    const f = (step: number) => step / (STEPS - 1);
+    const metrics = [
+      ...lossPoints(steps, t0, s => 1 - (1 - run.finalLoss) * f(s)),
+      ...steps.map(step => ({
+        key: 'accuracy',
+        value: 0.5 + (run.finalAccuracy - 0.5) * f(step),
+        timestamp: t0 + step * 1000,
+        step
+      })),
+      ...steps.map(step => ({
+        key: 'custom_metric',
+        value: step,
+        timestamp: t0 + step * 1000,
+        step
+      }))
+    ];
+    await mlflow(page, 'runs/log-batch', {
+      run_id: runId,
+      metrics,
+      params: Object.entries(run.params).map(([key, value]) => ({ key, value }))
+    });
+    await mlflow(page, 'runs/update', {
+      run_id: runId,
+      status: 'FINISHED',
+      end_time: t0 + STEPS * 1000
+    });
+    ids.push(runId);
+  }
+  return ids;
+}
+
+/**
+ * Wait until the embedded MLflow server, started in the background, is ready.
+ */
+async function waitForLocal(page: IJupyterLabPageFixture): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
+          const reply = await fetch(`${base}aml/api/workspaces`, {
+            credentials: 'same-origin'
+          });
+          return (await reply.json()).workspaces[0].state;
+        }),
+      { timeout: 60 * 1000 }
+    )
+    .toBe('ready');
 }
 
 test.describe('Run comparison', () => {
@@ -128,21 +162,7 @@ test.describe('Run comparison', () => {
   test('compares three runs of two experiments: charts, diff, best cells, restore', async ({
     page
   }, testInfo) => {
-    // The embedded MLflow server starts in the background after JupyterLab.
-    await expect
-      .poll(
-        () =>
-          page.evaluate(async () => {
-            const base =
-              window.jupyterapp.serviceManager.serverSettings.baseUrl;
-            const reply = await fetch(`${base}aml/api/workspaces`, {
-              credentials: 'same-origin'
-            });
-            return (await reply.json()).workspaces[0].state;
-          }),
-        { timeout: 60 * 1000 }
-      )
-      .toBe('ready');
+    await waitForLocal(page);
     const ids = await seedRuns(page);
     const refs = ids.map(run_id => ({ workspace: 'local', run_id }));
 
@@ -318,5 +338,56 @@ test.describe('Run comparison', () => {
       window.jupyterapp.commands.execute('application:close-all')
     );
     await expect(restored).toHaveCount(0);
+  });
+
+  test('updates a RUNNING run live as points are logged', async ({ page }) => {
+    await waitForLocal(page);
+    const experiment = await mlflow(page, 'experiments/create', {
+      name: `compare-live-${Math.random().toString(36).slice(2, 8)}`
+    });
+    const t0 = Date.now();
+    const created = await mlflow(page, 'runs/create', {
+      experiment_id: experiment.experiment_id,
+      run_name: 'running',
+      start_time: t0
+    });
+    const runId = created.run.info.run_id;
+    await mlflow(page, 'runs/log-batch', {
+      run_id: runId,
+      metrics: lossPoints([0, 1, 2, 3, 4], t0, s => 1 / (s + 1))
+    });
+    await page.evaluate(
+      async runs =>
+        window.jupyterapp.commands.execute('jupyterlab-aml:compare', { runs }),
+      [{ workspace: 'local', run_id: runId }]
+    );
+    const view = page.locator('.jp-aml-compare');
+    const loss = view.locator('.jp-aml-compare-chart[data-key="loss"]');
+    await expect(loss).toHaveAttribute('data-points', '5');
+    await expect(view.locator('.jp-aml-compare-chip-status')).toHaveText(
+      'RUNNING'
+    );
+
+    // Logged while the comparison is open: pushed over api/live, no reload.
+    await mlflow(page, 'runs/log-batch', {
+      run_id: runId,
+      metrics: lossPoints([5, 6, 7], t0, s => 1 / (s + 1))
+    });
+    await expect(loss).toHaveAttribute('data-points', '8');
+    const last = view.locator(
+      'tr[data-key="loss"][data-stat="last"] td.jp-aml-diff-cell'
+    );
+    await expect(last).toHaveText('0.125');
+    await mlflow(page, 'runs/update', {
+      run_id: runId,
+      status: 'FINISHED',
+      end_time: Date.now()
+    });
+    await expect(view.locator('.jp-aml-compare-chip-status')).toHaveText(
+      'FINISHED'
+    );
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('application:close-all')
+    );
   });
 });
