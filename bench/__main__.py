@@ -25,6 +25,8 @@ import psutil
 from . import (
     azure_passthrough,
     browser,
+    compare_api,
+    compare_browser,
     embedded,
     history,
     live,
@@ -32,6 +34,7 @@ from . import (
     runs_page,
     throughput,
 )
+from .compare_data import ensure_compare_dataset
 from .datasets import DEFAULT_THREADS, Dataset, ensure_dataset
 from .kernel_server import start_kernel_server
 from .report import fmt_ratio, fmt_seconds, header_markdown, markdown_table, write_results
@@ -39,6 +42,7 @@ from .servers import JupyterServer, MlflowServer
 
 BENCHES = (
     "embedded", "history", "runs", "live", "throughput", "many_kernels", "azure", "browser",
+    "compare",
 )  # fmt: skip
 # Benches with real notebook kernels, on one Jupyter server with a fresh, empty store.
 KERNEL_BENCHES = {"live": live, "throughput": throughput, "many_kernels": many_kernels}
@@ -137,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                     benches["browser"] = browser.run(
                         dataset, work_dir / "browser", repeats=args.browser_repeats, log=_log
                     )
+        if "compare" in args.selected:
+            with _timed_bench(meta, "compare"), _failure_recorded(benches, "compare"):
+                benches["compare"] = _compare_bench(args, work_dir / "compare")
     finally:
         # "errors": parts of a bench failed (the browser bench's phases), the rest has figures.
         failed = any("error" in result or "errors" in result for result in benches.values())
@@ -235,6 +242,48 @@ def _kernel_benches(
                     benches[name] = bench.run(jupyter, log=_log)
 
 
+def _compare_bench(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
+    """The API on a fresh Jupyter server and a direct MLflow server; then the browser, on a
+    second fresh Jupyter server (its first opening is cold). A browser failure is recorded
+    beside the API figures."""
+    dataset = ensure_compare_dataset(regenerate=args.regenerate, threads=args.threads, log=_log)
+    result: dict[str, Any] = {"dataset": dataset.manifest}
+    direct = MlflowServer(
+        dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
+    )
+    with direct, JupyterServer(work_dir / "jupyter-api", dataset.store_dir) as jupyter:
+        direct.start()
+        jupyter.start()
+        jupyter.wait_workspace_ready("local")
+        _log("compare (API):")
+        result["api"] = compare_api.run(dataset, jupyter, direct, repeats=args.repeats, log=_log)
+    browser_server = JupyterServer(
+        work_dir / "jupyter-browser",
+        dataset.store_dir,
+        # The page script drives JupyterLab through `window.jupyterapp`, as Galata does.
+        extra_args=("--LabApp.expose_app_in_browser=True",),
+    )
+    with browser_server as jupyter:
+        jupyter.start()
+        jupyter.wait_workspace_ready("local")
+        _log("compare (browser):")
+        with _failure_recorded(result, "browser"):
+            result["browser"] = compare_browser.run(
+                jupyter, dataset.run_ids, trials=args.repeats + 1, log=_log
+            )
+    return result
+
+
+def _compare_markdown(result: dict[str, Any]) -> str:
+    sections = [compare_api.markdown(result["api"])]
+    browser = result.get("browser", {})
+    if "error" in browser:
+        sections.append(f"## Compare in the browser: failed\n\n```\n{browser['error']}\n```\n")
+    elif browser:
+        sections.append(compare_browser.markdown(browser))
+    return "\n".join(sections)
+
+
 def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
     sections = [header_markdown(meta)]
     headline_rows = _headlines(benches)
@@ -254,6 +303,7 @@ def _markdown(meta: dict[str, Any], benches: dict[str, Any]) -> str:
         **{name: bench.markdown for name, bench in KERNEL_BENCHES.items()},
         "azure": azure_passthrough.markdown,
         "browser": browser.markdown,
+        "compare": _compare_markdown,
     }
     for name, result in benches.items():
         if "error" in result:
@@ -352,6 +402,10 @@ def _headlines(benches: dict[str, Any]) -> list[list[str]]:
         rows += azure_passthrough.headlines(benches["azure"])
     if "browser" in benches:
         rows += browser.headlines(benches["browser"])
+    if "compare" in benches:
+        rows += compare_api.headlines(benches["compare"]["api"])
+        if "trials" in benches["compare"].get("browser", {}):
+            rows += compare_browser.headlines(benches["compare"]["browser"])
     return rows
 
 

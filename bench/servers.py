@@ -181,8 +181,9 @@ class MlflowServer(ServerProcess):
 class JupyterServer(ServerProcess):
     """``jupyter server`` with the extension, its embedded store in ``store_dir``."""
 
-    def __init__(self, work_dir: Path, store_dir: Path):
+    def __init__(self, work_dir: Path, store_dir: Path, *, extra_args: tuple[str, ...] = ()):
         super().__init__(work_dir / "jupyter-server.log")
+        self.extra_args = extra_args
         self.work_dir = work_dir
         self.store_dir = store_dir
         self.port = free_port()
@@ -204,6 +205,7 @@ class JupyterServer(ServerProcess):
             f"--AmlExtension.local_store_dir={self.store_dir}",
             f"--AmlExtension.workspaces_file={self.work_dir / 'workspaces.json'}",
             "--AmlExtension.local_autostart=True",
+            *self.extra_args,
         ]  # fmt: skip
         # Own config, data and runtime dirs: nothing from the user's Jupyter set-up leaks in.
         env = clean_env(

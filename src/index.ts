@@ -14,6 +14,7 @@ import { find } from '@lumino/algorithm';
 import { Signal } from '@lumino/signaling';
 
 import { AmlClient } from './api';
+import { comparePlugin } from './compare/comparePlugin';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
 import { LiveClient } from './liveClient';
@@ -257,7 +258,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, sidebarPlugin];
+export default [clientPlugin, sidebarPlugin, comparePlugin];
 
 /**
  * Module private helpers.

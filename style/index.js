@@ -2,3 +2,4 @@ import './base.css';
 import './workspaces.css';
 import './runs.css';
 import './charts.css';
+import './compare.css';

@@ -1,0 +1,501 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { MetricSeries } from '../chart/series';
+import { ILiveClient, ILiveMetricsPush, LiveSubscription } from '../liveChannel';
+import { failureMessage } from '../request';
+import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from '../tokens';
+import { IMetricSummary, summarize } from './diff';
+import { COMPARE_MARKS, mark } from './perfMarks';
+import { freeColorSlot } from './runColors';
+import { IRunRef, runKey } from './runRef';
+
+/**
+ * The runs of a comparison and their metric series: fetched per workspace
+ * with `POST api/workspaces/{ws}/compare` (sampled, extremes kept) and merged,
+ * then kept up to date over `api/live` while a run is RUNNING.
+ *
+ * Each run keeps its colour slot while runs are added and removed.
+ */
+export class CompareModel implements IDisposable {
+  /**
+   * Create an empty comparison; add runs with `add`.
+   */
+  constructor(options: CompareModel.IOptions) {
+    this._client = options.client;
+    this._live = options.live ?? null;
+    this._pointBudget = options.pointBudget ?? CompareModel.pointBudget;
+    this._live?.metricsReceived.connect(this._onMetrics, this);
+    this._live?.runReceived.connect(this._onRun, this);
+  }
+
+  /** Emitted when runs, their state or visibility, or series change. */
+  get changed(): ISignal<this, CompareModel.IChange> {
+    return this._changed;
+  }
+
+  /** The runs compared, in the order they were added. */
+  get refs(): IRunRef[] {
+    return this.entries.map(entry => ({ ...entry.ref }));
+  }
+
+  /** The runs compared with their state, in the order they were added. */
+  get entries(): readonly CompareModel.IEntry[] {
+    return [...this._entries.values()];
+  }
+
+  /** The metric keys of every run, sorted by name. */
+  get keys(): string[] {
+    return [...this._series.keys()].sort((a, b) =>
+      a.localeCompare(b, undefined, { numeric: true })
+    );
+  }
+
+  /** Whether any run is loading. */
+  get loading(): boolean {
+    return this.entries.some(entry => entry.state === 'loading');
+  }
+
+  /** Whether the model is disposed. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * A run by its key (see `runKey`).
+   */
+  entry(key: string): CompareModel.IEntry | undefined {
+    return this._entries.get(key);
+  }
+
+  /**
+   * A run's points of a metric, ordered by step then timestamp.
+   */
+  series(metric: string, key: string): readonly MetricPoint[] {
+    return this._series.get(metric)?.get(key)?.points ?? [];
+  }
+
+  /**
+   * Whether a run's series of a metric is a downsample (extremes kept).
+   */
+  isSampled(metric: string, key: string): boolean {
+    return this._series.get(metric)?.get(key)?.sampled ?? false;
+  }
+
+  /**
+   * A run's last, min and max of a metric.
+   */
+  summary(metric: string, key: string): IMetricSummary {
+    const run = this._entries.get(key)?.run;
+    return summarize(run?.metrics[metric], this.series(metric, key));
+  }
+
+  /**
+   * Add runs (those already here are skipped) and load them.
+   */
+  async add(refs: readonly IRunRef[]): Promise<void> {
+    const added: CompareModel.IEntry[] = [];
+    for (const ref of refs) {
+      const key = runKey(ref);
+      if (this._entries.has(key)) {
+        continue;
+      }
+      const color = freeColorSlot(this.entries.map(e => e.color));
+      const entry: CompareModel.IEntry = {
+        key,
+        ref: { workspace: ref.workspace, run_id: ref.run_id },
+        run: null,
+        color,
+        state: 'loading',
+        error: null,
+        hidden: false
+      };
+      this._entries.set(key, entry);
+      added.push(entry);
+    }
+    if (added.length) {
+      this._changed.emit({ runs: true, keys: [] });
+      await this._load(added);
+    }
+  }
+
+  /**
+   * Remove a run: its series and live updates go; the others keep their colours.
+   */
+  remove(key: string): void {
+    const entry = this._entries.get(key);
+    if (!entry) {
+      return;
+    }
+    this._entries.delete(key);
+    this._unsubscribe(key);
+    for (const [metric, byRun] of this._series) {
+      byRun.delete(key);
+      if (byRun.size === 0) {
+        this._series.delete(metric);
+      }
+    }
+    this._changed.emit({ runs: true, keys: [] });
+  }
+
+  /**
+   * Show or hide a run in the charts and parallel coordinates.
+   */
+  setHidden(key: string, hidden: boolean): void {
+    const entry = this._entries.get(key);
+    if (entry && entry.hidden !== hidden) {
+      entry.hidden = hidden;
+      this._changed.emit({ runs: true, keys: [] });
+    }
+  }
+
+  /**
+   * Load every run again.
+   */
+  async refresh(): Promise<void> {
+    await this._load(this.entries);
+  }
+
+  /**
+   * Stop live updates; safe to call more than once.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    for (const key of [...this._subscriptions.keys()]) {
+      this._unsubscribe(key);
+    }
+    this._live?.metricsReceived.disconnect(this._onMetrics, this);
+    this._live?.runReceived.disconnect(this._onRun, this);
+    Signal.clearData(this);
+  }
+
+  /**
+   * Load runs: one request per workspace, all at once.
+   */
+  private async _load(entries: readonly CompareModel.IEntry[]): Promise<void> {
+    const byWorkspace = new Map<string, CompareModel.IEntry[]>();
+    for (const entry of entries) {
+      entry.state = 'loading';
+      const group = byWorkspace.get(entry.ref.workspace) ?? [];
+      group.push(entry);
+      byWorkspace.set(entry.ref.workspace, group);
+    }
+    mark(COMPARE_MARKS.request);
+    await Promise.all(
+      [...byWorkspace].map(([workspace, group]) =>
+        this._loadWorkspace(workspace, group, true)
+      )
+    );
+    if (!this._isDisposed) {
+      mark(COMPARE_MARKS.applied);
+    }
+  }
+
+  private async _loadWorkspace(
+    workspace: string,
+    group: CompareModel.IEntry[],
+    retryWithoutMissing: boolean
+  ): Promise<void> {
+    // Points pushed while the request is out are kept aside by each series.
+    const tickets = new Map<string, number>();
+    for (const entry of group) {
+      for (const [metric, byRun] of this._series) {
+        const series = byRun.get(entry.key);
+        if (series) {
+          tickets.set(`${metric}\n${entry.key}`, series.beginLoad());
+        }
+      }
+    }
+    try {
+      const reply = await this._client.compare(workspace, {
+        run_ids: group.map(entry => entry.ref.run_id),
+        keys: null,
+        max_points: this._pointBudget(this._entries.size)
+      });
+      mark(COMPARE_MARKS.response);
+      if (this._isDisposed) {
+        return;
+      }
+      const runs = new Map(reply.runs.map(run => [run.run_id, run]));
+      for (const entry of group) {
+        const run = runs.get(entry.ref.run_id);
+        if (!this._isCurrent(entry) || !run) {
+          continue;
+        }
+        entry.run = run;
+        entry.state = 'ready';
+        entry.error = null;
+        this._follow(entry);
+      }
+      const changedKeys = new Set<string>();
+      for (const [metric, byRun] of Object.entries(reply.series)) {
+        for (const entry of group) {
+          const reply = byRun[entry.ref.run_id];
+          if (!reply || !this._isCurrent(entry)) {
+            continue;
+          }
+          const series = this._seriesOf(metric, entry.key);
+          const ticket = tickets.get(`${metric}\n${entry.key}`);
+          tickets.delete(`${metric}\n${entry.key}`);
+          if (
+            series.applyHistory(
+              ticket ?? series.beginLoad(),
+              reply.points,
+              reply.sampled
+            )
+          ) {
+            changedKeys.add(metric);
+          }
+        }
+      }
+      this._failTickets(tickets);
+      this._changed.emit({ runs: true, keys: [...changedKeys] });
+    } catch (error) {
+      this._failTickets(tickets);
+      if (this._isDisposed) {
+        return;
+      }
+      const notFound =
+        error instanceof ServerConnection.ResponseError &&
+        error.response.status === 404;
+      if (notFound && retryWithoutMissing) {
+        // One unknown run fails the whole request: find it, load the rest.
+        const found = await this._markMissing(workspace, group);
+        if (found.length) {
+          await this._loadWorkspace(workspace, found, false);
+        }
+        return;
+      }
+      for (const entry of group) {
+        if (this._isCurrent(entry)) {
+          entry.state = 'error';
+          entry.error = failureMessage(error);
+        }
+      }
+      this._changed.emit({ runs: true, keys: [] });
+    }
+  }
+
+  /**
+   * Mark the runs of `group` the workspace does not know; return the others.
+   */
+  private async _markMissing(
+    workspace: string,
+    group: CompareModel.IEntry[]
+  ): Promise<CompareModel.IEntry[]> {
+    const found: CompareModel.IEntry[] = [];
+    await Promise.all(
+      group.map(async entry => {
+        try {
+          await this._client.getRun(workspace, entry.ref.run_id);
+          found.push(entry);
+        } catch (error) {
+          if (this._isCurrent(entry)) {
+            entry.state = 'missing';
+            entry.error = failureMessage(error);
+          }
+        }
+      })
+    );
+    this._changed.emit({ runs: true, keys: [] });
+    // Keep the order the runs were added in.
+    return group.filter(entry => found.includes(entry));
+  }
+
+  private _failTickets(tickets: Map<string, number>): void {
+    for (const [id, ticket] of tickets) {
+      const [metric, key] = id.split('\n');
+      this._series.get(metric)?.get(key)?.failLoad(ticket);
+    }
+  }
+
+  private _isCurrent(entry: CompareModel.IEntry): boolean {
+    return !this._isDisposed && this._entries.get(entry.key) === entry;
+  }
+
+  private _seriesOf(metric: string, key: string): MetricSeries {
+    let byRun = this._series.get(metric);
+    if (!byRun) {
+      byRun = new Map();
+      this._series.set(metric, byRun);
+    }
+    let series = byRun.get(key);
+    if (!series) {
+      series = new MetricSeries();
+      byRun.set(key, series);
+    }
+    return series;
+  }
+
+  /**
+   * Follow a RUNNING run over `api/live`; stop following one that ended.
+   */
+  private _follow(entry: CompareModel.IEntry): void {
+    const running = entry.run?.status === 'RUNNING';
+    if (!running || !this._live) {
+      this._unsubscribe(entry.key);
+      return;
+    }
+    if (this._subscriptions.has(entry.key)) {
+      return;
+    }
+    const subscription = this._live.subscribe(
+      entry.ref.workspace,
+      entry.ref.run_id
+    );
+    // Points logged between the load and the subscription (or while the
+    // socket was down) were not pushed: load the run again.
+    subscription.acknowledged.connect(() => {
+      if (this._isCurrent(entry)) {
+        void this._loadWorkspace(entry.ref.workspace, [entry], false);
+      }
+    });
+    this._subscriptions.set(entry.key, subscription);
+  }
+
+  private _unsubscribe(key: string): void {
+    this._subscriptions.get(key)?.dispose();
+    this._subscriptions.delete(key);
+  }
+
+  private _onMetrics(_: unknown, message: ILiveMetricsPush): void {
+    const key = runKey({
+      workspace: message.workspace,
+      run_id: message.run_id
+    });
+    const entry = this._entries.get(key);
+    if (!entry?.run) {
+      return;
+    }
+    const keys: string[] = [];
+    let reload = false;
+    for (const [metric, rows] of Object.entries(message.points)) {
+      const series = this._seriesOf(metric, key);
+      series.push(rows);
+      this._syncLast(entry, metric);
+      keys.push(metric);
+      const thinned = message.sampled?.includes(metric) ?? false;
+      const tooMany =
+        series.points.length >
+        CompareModel.MAX_HELD_FACTOR * this._pointBudget(this._entries.size);
+      reload ||= thinned || (tooMany && !series.isLoading);
+    }
+    if (reload) {
+      void this._loadWorkspace(entry.ref.workspace, [entry], false);
+    }
+    if (keys.length) {
+      this._changed.emit({ runs: false, keys });
+    }
+  }
+
+  private _onRun(_: unknown, message: ILiveRunMessage): void {
+    const entry = this._entries.get(
+      runKey({ workspace: message.workspace, run_id: message.run.run_id })
+    );
+    if (!entry?.run) {
+      return;
+    }
+    entry.run = { ...message.run, metrics: { ...message.run.metrics } };
+    // The message may predate points pushed since: the series know better.
+    for (const metric of this._series.keys()) {
+      this._syncLast(entry, metric);
+    }
+    this._follow(entry);
+    this._changed.emit({ runs: true, keys: [] });
+  }
+
+  /**
+   * Set a run's last value of a metric from its series' last point.
+   */
+  private _syncLast(entry: CompareModel.IEntry, metric: string): void {
+    const points = this.series(metric, entry.key);
+    const last = points[points.length - 1];
+    if (!entry.run || !last) {
+      return;
+    }
+    const held = entry.run.metrics[metric];
+    // A null point is a non-finite value: keep the run's spelling of it.
+    entry.run.metrics[metric] =
+      last[2] ?? (typeof held === 'string' ? held : 'NaN');
+  }
+
+  private _client: IAmlClient;
+  private _live: ILiveClient | null;
+  private _pointBudget: (runCount: number) => number;
+  private _entries = new Map<string, CompareModel.IEntry>();
+  /** `_series.get(metric).get(runKey)`. */
+  private _series = new Map<string, Map<string, MetricSeries>>();
+  private _subscriptions = new Map<string, LiveSubscription>();
+  private _isDisposed = false;
+  private _changed = new Signal<this, CompareModel.IChange>(this);
+}
+
+/**
+ * The CompareModel statics.
+ */
+export namespace CompareModel {
+  /** Past this many times the point budget, a live series is reloaded sampled. */
+  export const MAX_HELD_FACTOR = 10;
+
+  /**
+   * Points per series for a comparison of `runCount` runs: 1000 up to 20
+   * runs, then fewer (never under 250) so that 50 runs stay a few MB. Sampling
+   * keeps each series' extremes whatever the budget.
+   */
+  export function pointBudget(runCount: number): number {
+    return Math.max(
+      250,
+      Math.min(1000, Math.floor(20000 / Math.max(runCount, 1)))
+    );
+  }
+
+  /**
+   * What a run in a comparison is doing: loading; loaded; unknown to its
+   * workspace; or failed to load.
+   */
+  export type State = 'loading' | 'ready' | 'missing' | 'error';
+
+  /**
+   * A run in a comparison.
+   */
+  export interface IEntry {
+    /** `runKey(ref)`. */
+    readonly key: string;
+    readonly ref: IRunRef;
+    /** The run once loaded. */
+    run: IRun | null;
+    /** Its palette slot (see `runColor`), kept for as long as it is compared. */
+    readonly color: number;
+    state: State;
+    /** Why it is `missing` or in `error`. */
+    error: string | null;
+    /** Whether it is hidden from the charts. */
+    hidden: boolean;
+  }
+
+  /**
+   * What changed.
+   */
+  export interface IChange {
+    /** Whether the runs, their state, visibility or records changed. */
+    runs: boolean;
+    /** The metrics whose points changed. */
+    keys: readonly string[];
+  }
+
+  /**
+   * The options to create a model.
+   */
+  export interface IOptions {
+    /** The REST client. */
+    client: IAmlClient;
+    /** The live channel, for runs still RUNNING; none means no live updates. */
+    live?: ILiveClient | null;
+    /** Points per series for a number of runs (default `pointBudget`). */
+    pointBudget?: (runCount: number) => number;
+  }
+}
