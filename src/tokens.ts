@@ -281,6 +281,8 @@ export interface ICompareResponse {
   runs: IRun[];
   /** `series[key][run_id]`. */
   series: Record<string, Record<string, ICompareSeries>>;
+  /** Run ids the workspace does not know (the others are compared; 404 if none is). */
+  missing?: string[];
 }
 
 /**

@@ -139,8 +139,17 @@ describe('CompareModel', () => {
       ['r1', 'ready'],
       ['gone', 'missing']
     ]);
-    expect(model.entry(key('local', 'gone'))!.error).toMatch(/404/);
+    expect(model.entry(key('local', 'gone'))!.error).toMatch(/not found/);
     expect(model.series('loss', key('local', 'r1'))).toHaveLength(5);
+  });
+
+  it('marks every run missing when the workspace knows none of them', async () => {
+    create();
+    await model.add([{ workspace: 'local', run_id: 'gone' }]);
+    expect(model.entries.map(e => e.state)).toEqual(['missing']);
+    expect(model.entry(key('local', 'gone'))!.error).toMatch(
+      /none of the runs/
+    );
   });
 
   it('reports an unreachable workspace on its runs only', async () => {

@@ -1,6 +1,6 @@
 /**
  * A compare route for the fake server: runs and their full series per
- * workspace, answered as `POST api/workspaces/{ws}/compare` answers (404 for
+ * workspace, answered as `POST api/workspaces/{ws}/compare` answers (`missing` for
  * an unknown run, only the runs and keys asked for).
  */
 
@@ -50,12 +50,20 @@ function compareReply(
 ): IReply {
   const body = JSON.parse(request.body) as ICompareRequest;
   const runs: IRun[] = [];
+  const missing: string[] = [];
   for (const id of body.run_ids) {
     const run = store.runs.find(r => r.run_id === id);
-    if (!run) {
-      return { status: 404, body: { message: `Run '${id}' not found` } };
+    if (run) {
+      runs.push(run);
+    } else {
+      missing.push(id);
     }
-    runs.push(run);
+  }
+  if (!runs.length) {
+    return {
+      status: 404,
+      body: { message: 'none of the runs were found in workspace' }
+    };
   }
   const keys =
     body.keys ?? [...new Set(runs.flatMap(r => Object.keys(r.metrics)))].sort();
@@ -73,5 +81,5 @@ function compareReply(
       }
     }
   }
-  return { body: { runs, series } };
+  return { body: { runs, series, missing } };
 }

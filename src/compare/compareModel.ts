@@ -3,7 +3,11 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { MetricSeries } from '../chart/series';
-import { ILiveClient, ILiveMetricsPush, LiveSubscription } from '../liveChannel';
+import {
+  ILiveClient,
+  ILiveMetricsPush,
+  LiveSubscription
+} from '../liveChannel';
 import { failureMessage } from '../request';
 import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from '../tokens';
 import { IMetricSummary, summarize } from './diff';
@@ -187,7 +191,7 @@ export class CompareModel implements IDisposable {
     mark(COMPARE_MARKS.request);
     await Promise.all(
       [...byWorkspace].map(([workspace, group]) =>
-        this._loadWorkspace(workspace, group, true)
+        this._loadWorkspace(workspace, group)
       )
     );
     if (!this._isDisposed) {
@@ -197,8 +201,7 @@ export class CompareModel implements IDisposable {
 
   private async _loadWorkspace(
     workspace: string,
-    group: CompareModel.IEntry[],
-    retryWithoutMissing: boolean
+    group: CompareModel.IEntry[]
   ): Promise<void> {
     // Points pushed while the request is out are kept aside by each series.
     const tickets = new Map<string, number>();
@@ -223,7 +226,12 @@ export class CompareModel implements IDisposable {
       const runs = new Map(reply.runs.map(run => [run.run_id, run]));
       for (const entry of group) {
         const run = runs.get(entry.ref.run_id);
-        if (!this._isCurrent(entry) || !run) {
+        if (!this._isCurrent(entry)) {
+          continue;
+        }
+        if (!run) {
+          entry.state = 'missing';
+          entry.error = `run ${entry.ref.run_id} not found in workspace ${workspace}`;
           continue;
         }
         entry.run = run;
@@ -259,51 +267,18 @@ export class CompareModel implements IDisposable {
       if (this._isDisposed) {
         return;
       }
+      // 404: none of the runs is known to the workspace.
       const notFound =
         error instanceof ServerConnection.ResponseError &&
         error.response.status === 404;
-      if (notFound && retryWithoutMissing) {
-        // One unknown run fails the whole request: find it, load the rest.
-        const found = await this._markMissing(workspace, group);
-        if (found.length) {
-          await this._loadWorkspace(workspace, found, false);
-        }
-        return;
-      }
       for (const entry of group) {
         if (this._isCurrent(entry)) {
-          entry.state = 'error';
+          entry.state = notFound ? 'missing' : 'error';
           entry.error = failureMessage(error);
         }
       }
       this._changed.emit({ runs: true, keys: [] });
     }
-  }
-
-  /**
-   * Mark the runs of `group` the workspace does not know; return the others.
-   */
-  private async _markMissing(
-    workspace: string,
-    group: CompareModel.IEntry[]
-  ): Promise<CompareModel.IEntry[]> {
-    const found: CompareModel.IEntry[] = [];
-    await Promise.all(
-      group.map(async entry => {
-        try {
-          await this._client.getRun(workspace, entry.ref.run_id);
-          found.push(entry);
-        } catch (error) {
-          if (this._isCurrent(entry)) {
-            entry.state = 'missing';
-            entry.error = failureMessage(error);
-          }
-        }
-      })
-    );
-    this._changed.emit({ runs: true, keys: [] });
-    // Keep the order the runs were added in.
-    return group.filter(entry => found.includes(entry));
   }
 
   private _failTickets(tickets: Map<string, number>): void {
@@ -351,7 +326,7 @@ export class CompareModel implements IDisposable {
     // socket was down) were not pushed: load the run again.
     subscription.acknowledged.connect(() => {
       if (this._isCurrent(entry)) {
-        void this._loadWorkspace(entry.ref.workspace, [entry], false);
+        void this._loadWorkspace(entry.ref.workspace, [entry]);
       }
     });
     this._subscriptions.set(entry.key, subscription);
@@ -385,7 +360,7 @@ export class CompareModel implements IDisposable {
       reload ||= thinned || (tooMany && !series.isLoading);
     }
     if (reload) {
-      void this._loadWorkspace(entry.ref.workspace, [entry], false);
+      void this._loadWorkspace(entry.ref.workspace, [entry]);
     }
     if (keys.length) {
       this._changed.emit({ runs: false, keys });
