@@ -1,0 +1,95 @@
+import { Message } from '@lumino/messaging';
+import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+import type uPlot from 'uplot';
+
+import { ChartView } from '../widgets/chartView';
+import { h } from '../widgets/dom';
+import { ChartRedraw, loadUPlot, uPlotClass } from './uplotKit';
+
+/**
+ * The widget part every uPlot chart of the extension shares: a plot element,
+ * drawing once per animation frame after a change of its data, its view, its
+ * size or the theme, building uPlot again when what uPlot bakes in at build
+ * (x mode, log-y, theme colours...) differs, and releasing it on dispose.
+ */
+export abstract class UPlotChart extends Widget {
+  /**
+   * Create the chart for `view`; subclasses place `plot` in their node.
+   */
+  constructor(view: ChartView) {
+    super();
+    this.view = view;
+    this.redraw = new ChartRedraw(this.plot, () => {
+      if (!this.isDisposed) {
+        this.draw();
+      }
+    });
+    this.view.changed.connect(this.redraw.schedule);
+  }
+
+  /**
+   * Release uPlot and the observers; safe to call more than once.
+   */
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.redraw.dispose();
+    this.view.changed.disconnect(this.redraw.schedule);
+    this.plotter?.destroy();
+    this.plotter = null;
+    Signal.clearData(this);
+    super.dispose();
+  }
+
+  /**
+   * Draw now (called at most once per animation frame by `redraw`).
+   */
+  protected abstract draw(): void;
+
+  /**
+   * The uPlot class, or null while it loads (the chart draws again once it
+   * has loaded).
+   */
+  protected uPlotOrLoad(): typeof uPlot | null {
+    const UPlot = uPlotClass();
+    if (!UPlot) {
+      void loadUPlot().then(() => this.redraw.schedule());
+    }
+    return UPlot;
+  }
+
+  /**
+   * Whether uPlot must be built (again): none is built yet, or `shape` (what
+   * it bakes in at build) differs from the last one. Theme colours belong in
+   * the shape: a theme whose CSS arrives after the switch was seen must
+   * rebuild the chart too, so a counter of switches would not do.
+   */
+  protected needsBuild(shape: string): boolean {
+    if (this.plotter && shape === this._shape) {
+      return false;
+    }
+    this._shape = shape;
+    return true;
+  }
+
+  /**
+   * Draw what was put off while hidden (JupyterLab hides and shows the shell
+   * around a theme switch).
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.redraw.schedule();
+  }
+
+  /** How the chart is drawn: x mode, smoothing, log-y. */
+  protected readonly view: ChartView;
+  /** The element uPlot draws in (its size is the chart's). */
+  protected readonly plot = h('div', { class: 'jp-aml-chart-plot' });
+  /** Schedules `draw`. */
+  protected readonly redraw: ChartRedraw;
+  /** The uPlot instance, once built. */
+  protected plotter: uPlot | null = null;
+  private _shape = '';
+}
