@@ -1,5 +1,5 @@
 import { Message } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
 
@@ -26,6 +26,11 @@ export abstract class UPlotChart extends Widget {
       }
     });
     this.view.changed.connect(this.redraw.schedule);
+  }
+
+  /** Emitted each time uPlot has painted the canvas. */
+  get drawn(): ISignal<this, void> {
+    return this._drawn;
   }
 
   /**
@@ -75,6 +80,14 @@ export abstract class UPlotChart extends Widget {
   }
 
   /**
+   * Call from uPlot's `draw` hook: uPlot paints the canvas a microtask after
+   * it is built or given data, so this is when the user can see the data.
+   */
+  protected painted(): void {
+    this._drawn.emit();
+  }
+
+  /**
    * Draw what was put off while hidden (JupyterLab hides and shows the shell
    * around a theme switch).
    */
@@ -92,4 +105,5 @@ export abstract class UPlotChart extends Widget {
   /** The uPlot instance, once built. */
   protected plotter: uPlot | null = null;
   private _shape = '';
+  private _drawn = new Signal<this, void>(this);
 }

@@ -1,4 +1,3 @@
-import { ISignal, Signal } from '@lumino/signaling';
 import type uPlot from 'uplot';
 
 import { formatDuration, formatValue } from '../chart/series';
@@ -76,11 +75,6 @@ export class OverlayChart extends UPlotChart {
 
   /** The metric key. */
   readonly key: string;
-
-  /** Emitted each time uPlot has painted the canvas. */
-  get drawn(): ISignal<this, void> {
-    return this._drawn;
-  }
 
   /** The data last drawn, or null. */
   get data(): IOverlayData | null {
@@ -198,8 +192,7 @@ export class OverlayChart extends UPlotChart {
       axes: metricAxes(this.view.xMode, theme),
       series,
       hooks: {
-        // uPlot paints the canvas after build and setData return (a microtask later).
-        draw: [() => this._drawn.emit()],
+        draw: [() => this.painted()],
         setCursor: [u => this._showCursor(u)],
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }
@@ -294,7 +287,6 @@ export class OverlayChart extends UPlotChart {
     class: 'jp-aml-compare-cursor',
     role: 'status'
   });
-  private _drawn = new Signal<this, void>(this);
 }
 
 /**

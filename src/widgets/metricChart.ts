@@ -23,7 +23,11 @@ import { h } from './dom';
  * values in a legend line, drag to zoom and double-click to reset.
  *
  * New points are drawn at most once per animation frame. The element carries
- * `data-key` and `data-points` (the raw points drawn) for tests.
+ * `data-key`, `data-points` (the raw points handed to uPlot, set before it has
+ * painted them, on first use even before uPlot has loaded) and
+ * `data-drawn-points` (the raw points uPlot has painted, set from its `draw`
+ * hook) for tests and the browser bench: a figure of "points on screen"
+ * (bench/browser/metricChart.js) should wait for `data-drawn-points`.
  */
 export class MetricChart extends UPlotChart {
   /**
@@ -36,6 +40,7 @@ export class MetricChart extends UPlotChart {
     this.addClass('jp-aml-metric-chart');
     this.node.dataset.key = this.key;
     this.node.dataset.points = '0';
+    this.node.dataset.drawnPoints = '0';
     this._title.textContent = this.key;
     this._title.title = this.key;
     const expand = h('button', {
@@ -91,6 +96,7 @@ export class MetricChart extends UPlotChart {
     }
     const theme = chartTheme(this.node, this._legend);
     const columns = Private.columns(data);
+    this._handedCount = data.count;
     if (
       this.needsBuild(`${view.xMode}|${view.logY}|${JSON.stringify(theme)}`)
     ) {
@@ -148,10 +154,19 @@ export class MetricChart extends UPlotChart {
         { label: 'smoothed', stroke: line, width: 2, points: { show: false } }
       ],
       hooks: {
+        draw: [() => this._onPainted()],
         setCursor: [u => this._showLegend(u.cursor.idx ?? null)],
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }
     };
+  }
+
+  /**
+   * uPlot has painted the points last handed to it.
+   */
+  private _onPainted(): void {
+    this.node.dataset.drawnPoints = String(this._handedCount);
+    this.painted();
   }
 
   /**
@@ -190,6 +205,7 @@ export class MetricChart extends UPlotChart {
   private _points: readonly MetricPoint[] = [];
   private _data: IChartData | null = null;
   private _zoomed = false;
+  private _handedCount = 0;
   private _title = h('span', { class: 'jp-aml-chart-title' });
   private _legend = h('div', { class: 'jp-aml-chart-legend' });
   private _expand = new Signal<this, string>(this);
