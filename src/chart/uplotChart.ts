@@ -67,15 +67,16 @@ export abstract class UPlotChart extends Widget {
 
   /**
    * Whether uPlot must be built (again): none is built yet, or `shape` (what
-   * it bakes in at build) differs from the last one. Theme colours belong in
-   * the shape: a theme whose CSS arrives after the switch was seen must
-   * rebuild the chart too, so a counter of switches would not do.
+   * it bakes in at build) or the theme's name differ from the last build.
+   * Theme colours belong in the shape: a theme's CSS may arrive before or
+   * after its name is set on the body, and either must rebuild the chart.
    */
   protected needsBuild(shape: string): boolean {
-    if (this.plotter && shape === this._shape) {
+    const full = `${shape}|${document.body.dataset.jpThemeName ?? ''}`;
+    if (this.plotter && full === this._shape) {
       return false;
     }
-    this._shape = shape;
+    this._shape = full;
     return true;
   }
 
