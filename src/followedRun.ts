@@ -1,7 +1,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ILiveClient } from './liveChannel';
+import { ILiveClient, LiveSubscription } from './liveChannel';
 import { RunMetrics } from './runMetrics';
 import { FollowMode } from './runPollFallback';
 import { RunWatch } from './runWatch';
@@ -9,8 +9,14 @@ import { IAmlClient, IRun } from './tokens';
 
 /**
  * One run followed as it is logged: its status from `run` messages, its
- * metrics (REST history merged with pushed points), reloaded after every
- * (re)subscription, and polled over REST while the live socket is down.
+ * metrics (REST history merged with pushed points), and polled over REST
+ * while the live socket is down.
+ *
+ * The histories of the metrics the run already names are asked for at once,
+ * alongside the live subscription, not one round trip after its
+ * acknowledgement: the first acknowledgement then reads the run again and
+ * what each history may have missed (see `RunMetrics.catchUp`). Later
+ * acknowledgements (a reconnect, which may have lost points) reload all.
  */
 export class FollowedRun implements IDisposable {
   /**
@@ -39,9 +45,9 @@ export class FollowedRun implements IDisposable {
       refresh: () => this._poll(),
       pollInterval: options.pollInterval
     });
-    // Points are sure to be pushed from the acknowledgement on: load the
-    // history then (again after a reconnect, which may have lost some).
-    this._watch.acknowledged.connect(() => void this.reload());
+    this._watch.acknowledged.connect(
+      (_, ack) => void this._onAcknowledged(ack)
+    );
     this._watch.runPushed.connect((_, run) => this._setRun(run));
     this._watch.pointsPushed.connect((_, message) =>
       this.metrics.push(message.points, message.sampled)
@@ -49,6 +55,8 @@ export class FollowedRun implements IDisposable {
     this._watch.modeChanged.connect(() =>
       this._changed.emit({ run: true, keys: [] })
     );
+    const keys = this.metrics.keys;
+    this._early = { keys, loaded: this.metrics.loadAll() };
   }
 
   /** The workspace of the run. */
@@ -81,15 +89,7 @@ export class FollowedRun implements IDisposable {
    * Read the run and the history of each metric again.
    */
   async reload(): Promise<void> {
-    try {
-      this._setRun(await this._client.getRun(this.workspace, this._run.run_id));
-    } catch (error) {
-      console.warn(
-        'jupyterlab-aml: cannot reload run',
-        this._run.run_id,
-        error
-      );
-    }
+    await this._readRun();
     await this.metrics.loadAll();
   }
 
@@ -104,6 +104,45 @@ export class FollowedRun implements IDisposable {
     this._watch.dispose();
     this.metrics.dispose();
     Signal.clearData(this);
+  }
+
+  /**
+   * Points are sure to be pushed from an acknowledgement on: complete what
+   * was loaded before the first one, or reload all after a reconnect.
+   */
+  private async _onAcknowledged(ack: LiveSubscription.IAck): Promise<void> {
+    const early = this._early;
+    this._early = null;
+    if (!early || ack.reconnected) {
+      return this.reload();
+    }
+    const loaded = new Set(early.keys);
+    await Promise.all([
+      early.loaded.then(() => this.metrics.catchUp(early.keys)),
+      // A status change or a new key from before the server listened.
+      this._readRun().then(() =>
+        Promise.all(
+          this.metrics.keys
+            .filter(key => !loaded.has(key))
+            .map(key => this.metrics.loadHistory(key))
+        )
+      )
+    ]);
+  }
+
+  /**
+   * Read the run again (a failure is only logged).
+   */
+  private async _readRun(): Promise<void> {
+    try {
+      this._setRun(await this._client.getRun(this.workspace, this._run.run_id));
+    } catch (error) {
+      console.warn(
+        'jupyterlab-aml: cannot reload run',
+        this._run.run_id,
+        error
+      );
+    }
   }
 
   /**
@@ -127,6 +166,11 @@ export class FollowedRun implements IDisposable {
   private _client: IAmlClient;
   private _run: IRun;
   private _watch: RunWatch;
+  /** The histories loaded before the first acknowledgement, until it comes. */
+  private _early: {
+    keys: readonly string[];
+    loaded: Promise<void>;
+  } | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, FollowedRun.IChange>(this);
 }

@@ -3,7 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { MetricSeries } from './chart/series';
-import { IAmlClient, MetricPoint } from './tokens';
+import { IAmlClient, IMetricHistory, MetricPoint } from './tokens';
 
 /**
  * The metric series of one run: each key's REST history (downsampled to a
@@ -132,15 +132,36 @@ export class RunMetrics implements IDisposable {
         if (!last) {
           return this.loadHistory(key);
         }
-        const history = await this._client.getMetricHistory(
-          this.workspace,
-          this.runId,
-          key,
-          { max_points: this.maxPoints, start_step: last[0] }
-        );
-        if (!this._isDisposed && history.points.length > 0) {
-          series.push(history.points);
-          this._changed.emit([key]);
+        await this._mergeFrom(key, series, last[0]);
+      })
+    );
+  }
+
+  /**
+   * Read what was logged from each key's last history point on and merge it
+   * in: histories asked for before the live subscription was acknowledged
+   * may miss points logged just before the server listened, which are never
+   * pushed. A key without a history, or with more logged since than a load
+   * holds, loads its whole history.
+   *
+   * Points logged meanwhile at a step before that history's last one are not
+   * read again (MLflow histories are read by step, and loggers count up).
+   */
+  async catchUp(keys: Iterable<string>): Promise<void> {
+    await Promise.all(
+      [...keys].map(async key => {
+        const series = this._series.get(key);
+        const end = series?.historyEnd;
+        if (!series || !end) {
+          return this.loadHistory(key);
+        }
+        try {
+          const since = await this._mergeFrom(key, series, end[0]);
+          if (since.sampled) {
+            await this.loadHistory(key);
+          }
+        } catch {
+          await this.loadHistory(key);
         }
       })
     );
@@ -178,6 +199,27 @@ export class RunMetrics implements IDisposable {
     }
     this._isDisposed = true;
     Signal.clearData(this);
+  }
+
+  /**
+   * Fetch a key's points from `step` on and merge them in; the reply.
+   */
+  private async _mergeFrom(
+    key: string,
+    series: MetricSeries,
+    step: number
+  ): Promise<IMetricHistory> {
+    const history = await this._client.getMetricHistory(
+      this.workspace,
+      this.runId,
+      key,
+      { max_points: this.maxPoints, start_step: step }
+    );
+    if (!this._isDisposed && history.points.length > 0) {
+      series.push(history.points);
+      this._changed.emit([key]);
+    }
+    return history;
   }
 
   private _client: IAmlClient;

@@ -7,6 +7,12 @@
 
 import { Token } from '@lumino/coreutils';
 
+import type { ICompareRequest, ICompareResponse } from './compareWire';
+import type { IKernelRuns } from './liveWire';
+
+export * from './compareWire';
+export * from './liveWire';
+
 /**
  * A metric value outside `points`: JSON has no NaN or Infinity literals, so the
  * server sends those as strings.
@@ -254,80 +260,6 @@ export interface IArtifactFile {
 export interface IArtifactList {
   files: IArtifactFile[];
 }
-
-/**
- * The body of `POST api/workspaces/{ws}/compare`.
- */
-export interface ICompareRequest {
-  run_ids: string[];
-  /** `null` compares every metric key the runs have. */
-  keys: string[] | null;
-  max_points: number;
-}
-
-/**
- * One run's series of one metric in a comparison.
- */
-export interface ICompareSeries {
-  total_points: number;
-  sampled: boolean;
-  points: MetricPoint[];
-}
-
-/**
- * The reply of `POST api/workspaces/{ws}/compare`.
- */
-export interface ICompareResponse {
-  runs: IRun[];
-  /** `series[key][run_id]`. */
-  series: Record<string, Record<string, ICompareSeries>>;
-  /** Run ids the workspace does not know (the others are compared; 404 if none is). */
-  missing?: string[];
-}
-
-/**
- * The reply of `GET api/kernels/{kernel_id}/runs`, newest run first.
- */
-export interface IKernelRuns {
-  workspace: string;
-  runs: IRun[];
-}
-
-/**
- * Which run a live subscription follows.
- */
-export interface ILiveTarget {
-  workspace: string;
-  run_id: string;
-}
-
-/**
- * A message the browser sends on `api/live`.
- */
-export type LiveClientMessage =
-  { subscribe: ILiveTarget } | { unsubscribe: ILiveTarget };
-
-/**
- * New points of a subscribed run, pushed as the kernel logs them.
- */
-export interface ILiveMetricsMessage extends ILiveTarget {
-  type: 'metrics';
-  points: Record<string, MetricPoint[]>;
-}
-
-/**
- * A run was created or changed status.
- */
-export interface ILiveRunMessage {
-  type: 'run';
-  workspace: string;
-  run: IRun;
-}
-
-/**
- * A message the server sends on `api/live`.
- */
-export type LiveServerMessage = ILiveMetricsMessage | ILiveRunMessage;
 
 /**
  * The error body of every failed REST call.

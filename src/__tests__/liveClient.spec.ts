@@ -2,22 +2,10 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { ILiveErrorMessage, ILiveMetricsPush } from '../liveChannel';
 import { LiveClient } from '../liveClient';
-import { ILiveRunMessage, IRun } from '../tokens';
+import { ILiveRunMessage } from '../tokens';
+import { liveRun as run } from './fakeKernel';
 import { BASE_URL } from './fakeServer';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';
-
-const run = (id: string): IRun => ({
-  run_id: id,
-  run_name: `run-${id}`,
-  experiment_id: '1',
-  status: 'RUNNING',
-  start_time: 1000,
-  end_time: null,
-  artifact_uri: '',
-  params: {},
-  metrics: {},
-  tags: {}
-});
 
 describe('LiveClient', () => {
   let client: LiveClient;

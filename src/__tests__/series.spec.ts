@@ -116,6 +116,8 @@ describe('series', () => {
       expect(series.sampled).toBe(true);
       expect(series.isLoading).toBe(false);
       expect(series.firstTimestamp).toBe(1000);
+      // Where the reply ended, not the pushed points after it.
+      expect(series.historyEnd).toEqual([4, 1400, 0.2]);
     });
 
     it('keeps its points when a load fails', () => {
@@ -125,6 +127,7 @@ describe('series', () => {
       expect(series.isLoading).toBe(false);
       expect(series.points).toEqual([[1, 10, 1]]);
       expect(series.firstTimestamp).toBe(10);
+      expect(series.historyEnd).toBeNull();
     });
   });
 

@@ -142,6 +142,14 @@ export class MetricSeries {
   }
 
   /**
+   * The last point of the last history reply applied, or null (none applied,
+   * or it was empty): what was logged after it was read starts there.
+   */
+  get historyEnd(): MetricPoint | null {
+    return this._historyEnd;
+  }
+
+  /**
    * Merge pushed points.
    */
   push(rows: readonly MetricPoint[]): void {
@@ -174,6 +182,7 @@ export class MetricSeries {
     // Also keep held points past the reply's end, should it be a stale read.
     const after = pointsAfter(this._points, history[history.length - 1]);
     this._points = mergePoints(history, this._pending.concat(after));
+    this._historyEnd = history[history.length - 1] ?? null;
     this._pending = null;
     this._sampled = sampled;
     this._first = Infinity;
@@ -194,6 +203,7 @@ export class MetricSeries {
 
   private _points: MetricPoint[] = [];
   private _pending: MetricPoint[] | null = null;
+  private _historyEnd: MetricPoint | null = null;
   private _load = 0;
   private _sampled = false;
   private _first = Infinity;

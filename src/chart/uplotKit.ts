@@ -167,9 +167,8 @@ export function cancelFrame(handle: number | null): void {
 
 /**
  * When a chart draws: at most once per animation frame after `schedule()`,
- * when its plot element is resized, and when the theme changes (theme
- * colours are read when uPlot is built, so `styleGeneration` then grows and
- * the chart builds uPlot again).
+ * when its plot element is resized, and when the theme changes (the chart
+ * then compares the theme's colours with those uPlot was built with).
  */
 export class ChartRedraw {
   /**
@@ -186,19 +185,11 @@ export class ChartRedraw {
       });
       this._resize.observe(plot);
     }
-    this._theme = new MutationObserver(() => {
-      this._styleGeneration++;
-      this.schedule();
-    });
+    this._theme = new MutationObserver(() => this.schedule());
     this._theme.observe(document.body, {
       attributes: true,
       attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
     });
-  }
-
-  /** Grows each time the theme changes. */
-  get styleGeneration(): number {
-    return this._styleGeneration;
   }
 
   /** Whether a draw is scheduled. */
@@ -233,6 +224,5 @@ export class ChartRedraw {
   private _frame: number | null = null;
   private _resize: ResizeObserver | null = null;
   private _theme: MutationObserver;
-  private _styleGeneration = 0;
   private _isDisposed = false;
 }

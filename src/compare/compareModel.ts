@@ -2,14 +2,11 @@ import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { MetricSeries } from '../chart/series';
-import {
-  ILiveClient,
-  ILiveMetricsPush,
-  LiveSubscription
-} from '../liveChannel';
+import { ILiveClient } from '../liveChannel';
 import { failureMessage } from '../request';
-import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from '../tokens';
+import { IAmlClient, IRun, MetricPoint } from '../tokens';
+import { CompareLiveUpdates } from './compareLive';
+import { CompareSeries } from './compareSeries';
 import { IMetricSummary, summarize } from './diff';
 import { COMPARE_MARKS, mark } from './perfMarks';
 import { freeColorSlot } from './runColors';
@@ -28,10 +25,19 @@ export class CompareModel implements IDisposable {
    */
   constructor(options: CompareModel.IOptions) {
     this._client = options.client;
-    this._live = options.live ?? null;
     this._pointBudget = options.pointBudget ?? CompareModel.pointBudget;
-    this._live?.metricsReceived.connect(this._onMetrics, this);
-    this._live?.runReceived.connect(this._onRun, this);
+    this._liveUpdates = options.live
+      ? new CompareLiveUpdates({
+          live: options.live,
+          series: this._series,
+          entry: key => (this._isDisposed ? undefined : this.entry(key)),
+          reload: entry =>
+            void this._loadWorkspace(entry.ref.workspace, [entry]),
+          changed: change => this._changed.emit(change),
+          heldLimit: () =>
+            CompareModel.MAX_HELD_FACTOR * this._pointBudget(this._entries.size)
+        })
+      : null;
   }
 
   /** Emitted when runs, their state or visibility, or series change. */
@@ -51,9 +57,7 @@ export class CompareModel implements IDisposable {
 
   /** The metric keys of every run, sorted by name. */
   get keys(): string[] {
-    return [...this._series.keys()].sort((a, b) =>
-      a.localeCompare(b, undefined, { numeric: true })
-    );
+    return this._series.metrics;
   }
 
   /** Whether any run is loading. */
@@ -77,14 +81,14 @@ export class CompareModel implements IDisposable {
    * A run's points of a metric, ordered by step then timestamp.
    */
   series(metric: string, key: string): readonly MetricPoint[] {
-    return this._series.get(metric)?.get(key)?.points ?? [];
+    return this._series.points(metric, key);
   }
 
   /**
    * Whether a run's series of a metric is a downsample (extremes kept).
    */
   isSampled(metric: string, key: string): boolean {
-    return this._series.get(metric)?.get(key)?.sampled ?? false;
+    return this._series.isSampled(metric, key);
   }
 
   /**
@@ -133,13 +137,8 @@ export class CompareModel implements IDisposable {
       return;
     }
     this._entries.delete(key);
-    this._unsubscribe(key);
-    for (const [metric, byRun] of this._series) {
-      byRun.delete(key);
-      if (byRun.size === 0) {
-        this._series.delete(metric);
-      }
-    }
+    this._liveUpdates?.unfollow(key);
+    this._series.removeRun(key);
     this._changed.emit({ runs: true, keys: [] });
   }
 
@@ -169,11 +168,7 @@ export class CompareModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    for (const key of [...this._subscriptions.keys()]) {
-      this._unsubscribe(key);
-    }
-    this._live?.metricsReceived.disconnect(this._onMetrics, this);
-    this._live?.runReceived.disconnect(this._onRun, this);
+    this._liveUpdates?.dispose();
     Signal.clearData(this);
   }
 
@@ -204,15 +199,7 @@ export class CompareModel implements IDisposable {
     group: CompareModel.IEntry[]
   ): Promise<void> {
     // Points pushed while the request is out are kept aside by each series.
-    const tickets = new Map<string, number>();
-    for (const entry of group) {
-      for (const [metric, byRun] of this._series) {
-        const series = byRun.get(entry.key);
-        if (series) {
-          tickets.set(`${metric}\n${entry.key}`, series.beginLoad());
-        }
-      }
-    }
+    const load = this._series.beginLoad(group.map(entry => entry.key));
     try {
       const reply = await this._client.compare(workspace, {
         run_ids: group.map(entry => entry.ref.run_id),
@@ -237,7 +224,7 @@ export class CompareModel implements IDisposable {
         entry.run = run;
         entry.state = 'ready';
         entry.error = null;
-        this._follow(entry);
+        this._liveUpdates?.follow(entry);
       }
       const changedKeys = new Set<string>();
       for (const [metric, byRun] of Object.entries(reply.series)) {
@@ -246,24 +233,15 @@ export class CompareModel implements IDisposable {
           if (!reply || !this._isCurrent(entry)) {
             continue;
           }
-          const series = this._seriesOf(metric, entry.key);
-          const ticket = tickets.get(`${metric}\n${entry.key}`);
-          tickets.delete(`${metric}\n${entry.key}`);
-          if (
-            series.applyHistory(
-              ticket ?? series.beginLoad(),
-              reply.points,
-              reply.sampled
-            )
-          ) {
+          if (load.apply(metric, entry.key, reply.points, reply.sampled)) {
             changedKeys.add(metric);
           }
         }
       }
-      this._failTickets(tickets);
+      load.finish();
       this._changed.emit({ runs: true, keys: [...changedKeys] });
     } catch (error) {
-      this._failTickets(tickets);
+      load.finish();
       if (this._isDisposed) {
         return;
       }
@@ -281,130 +259,15 @@ export class CompareModel implements IDisposable {
     }
   }
 
-  private _failTickets(tickets: Map<string, number>): void {
-    for (const [id, ticket] of tickets) {
-      const [metric, key] = id.split('\n');
-      this._series.get(metric)?.get(key)?.failLoad(ticket);
-    }
-  }
-
   private _isCurrent(entry: CompareModel.IEntry): boolean {
     return !this._isDisposed && this._entries.get(entry.key) === entry;
   }
 
-  private _seriesOf(metric: string, key: string): MetricSeries {
-    let byRun = this._series.get(metric);
-    if (!byRun) {
-      byRun = new Map();
-      this._series.set(metric, byRun);
-    }
-    let series = byRun.get(key);
-    if (!series) {
-      series = new MetricSeries();
-      byRun.set(key, series);
-    }
-    return series;
-  }
-
-  /**
-   * Follow a RUNNING run over `api/live`; stop following one that ended.
-   */
-  private _follow(entry: CompareModel.IEntry): void {
-    const running = entry.run?.status === 'RUNNING';
-    if (!running || !this._live) {
-      this._unsubscribe(entry.key);
-      return;
-    }
-    if (this._subscriptions.has(entry.key)) {
-      return;
-    }
-    const subscription = this._live.subscribe(
-      entry.ref.workspace,
-      entry.ref.run_id
-    );
-    // Points logged between the load and the subscription (or while the
-    // socket was down) were not pushed: load the run again.
-    subscription.acknowledged.connect(() => {
-      if (this._isCurrent(entry)) {
-        void this._loadWorkspace(entry.ref.workspace, [entry]);
-      }
-    });
-    this._subscriptions.set(entry.key, subscription);
-  }
-
-  private _unsubscribe(key: string): void {
-    this._subscriptions.get(key)?.dispose();
-    this._subscriptions.delete(key);
-  }
-
-  private _onMetrics(_: unknown, message: ILiveMetricsPush): void {
-    const key = runKey({
-      workspace: message.workspace,
-      run_id: message.run_id
-    });
-    const entry = this._entries.get(key);
-    if (!entry?.run) {
-      return;
-    }
-    const keys: string[] = [];
-    let reload = false;
-    for (const [metric, rows] of Object.entries(message.points)) {
-      const series = this._seriesOf(metric, key);
-      series.push(rows);
-      this._syncLast(entry, metric);
-      keys.push(metric);
-      const thinned = message.sampled?.includes(metric) ?? false;
-      const tooMany =
-        series.points.length >
-        CompareModel.MAX_HELD_FACTOR * this._pointBudget(this._entries.size);
-      reload ||= thinned || (tooMany && !series.isLoading);
-    }
-    if (reload) {
-      void this._loadWorkspace(entry.ref.workspace, [entry]);
-    }
-    if (keys.length) {
-      this._changed.emit({ runs: false, keys });
-    }
-  }
-
-  private _onRun(_: unknown, message: ILiveRunMessage): void {
-    const entry = this._entries.get(
-      runKey({ workspace: message.workspace, run_id: message.run.run_id })
-    );
-    if (!entry?.run) {
-      return;
-    }
-    entry.run = { ...message.run, metrics: { ...message.run.metrics } };
-    // The message may predate points pushed since: the series know better.
-    for (const metric of this._series.keys()) {
-      this._syncLast(entry, metric);
-    }
-    this._follow(entry);
-    this._changed.emit({ runs: true, keys: [] });
-  }
-
-  /**
-   * Set a run's last value of a metric from its series' last point.
-   */
-  private _syncLast(entry: CompareModel.IEntry, metric: string): void {
-    const points = this.series(metric, entry.key);
-    const last = points[points.length - 1];
-    if (!entry.run || !last) {
-      return;
-    }
-    const held = entry.run.metrics[metric];
-    // A null point is a non-finite value: keep the run's spelling of it.
-    entry.run.metrics[metric] =
-      last[2] ?? (typeof held === 'string' ? held : 'NaN');
-  }
-
   private _client: IAmlClient;
-  private _live: ILiveClient | null;
+  private _series = new CompareSeries();
+  private _liveUpdates: CompareLiveUpdates | null;
   private _pointBudget: (runCount: number) => number;
   private _entries = new Map<string, CompareModel.IEntry>();
-  /** `_series.get(metric).get(runKey)`. */
-  private _series = new Map<string, Map<string, MetricSeries>>();
-  private _subscriptions = new Map<string, LiveSubscription>();
   private _isDisposed = false;
   private _changed = new Signal<this, CompareModel.IChange>(this);
 }

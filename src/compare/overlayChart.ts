@@ -1,16 +1,12 @@
-import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
 
 import { formatDuration, formatValue } from '../chart/series';
+import { UPlotChart } from '../chart/uplotChart';
 import {
-  ChartRedraw,
   chartTheme,
+  IChartTheme,
   isZoomedIn,
-  loadUPlot,
-  metricAxes,
-  uPlotClass
+  metricAxes
 } from '../chart/uplotKit';
 import { MetricPoint } from '../tokens';
 import { h } from '../widgets/dom';
@@ -52,14 +48,13 @@ export class ChartGroup {
  * The element carries `data-key`, `data-series-count` (runs drawn) and
  * `data-points` (points drawn) for tests.
  */
-export class OverlayChart extends Widget {
+export class OverlayChart extends UPlotChart {
   /**
    * Create a chart; give it series with `setSeries`.
    */
   constructor(options: OverlayChart.IOptions) {
-    super();
+    super(options.view);
     this.key = options.key;
-    this._view = options.view;
     this._group = options.group;
     this._height = options.height ?? 220;
     this.addClass('jp-aml-compare-chart');
@@ -70,22 +65,16 @@ export class OverlayChart extends Widget {
     const title = h('span', { class: 'jp-aml-chart-title', title: this.key });
     title.textContent = this.key;
     this._cursor.hidden = true;
-    this._plot.append(this._cursor);
+    this.plot.classList.add('jp-aml-compare-plot');
+    this.plot.append(this._cursor);
     this.node.append(
       h('div', { class: 'jp-aml-chart-header' }, title),
-      this._plot
+      this.plot
     );
-    this._redraw = new ChartRedraw(this._plot, () => this._draw());
-    this._view.changed.connect(this._redraw.schedule);
   }
 
   /** The metric key. */
   readonly key: string;
-
-  /** Emitted each time uPlot has painted the canvas. */
-  get drawn(): ISignal<this, void> {
-    return this._drawn;
-  }
 
   /** The data last drawn, or null. */
   get data(): IOverlayData | null {
@@ -94,7 +83,7 @@ export class OverlayChart extends Widget {
 
   /** Whether the chart has drawn the series last given to it. */
   get isUpToDate(): boolean {
-    return !this._redraw.isPending && this._data !== null;
+    return !this.redraw.isPending && this._data !== null;
   }
 
   /**
@@ -102,48 +91,25 @@ export class OverlayChart extends Widget {
    */
   setSeries(series: readonly IOverlaySeries[]): void {
     this._series = series;
-    this._redraw.schedule();
+    this.redraw.schedule();
   }
 
-  /**
-   * Release uPlot and the observers; safe to call more than once.
-   */
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this._redraw.dispose();
-    this._view.changed.disconnect(this._redraw.schedule);
-    this._plotter?.destroy();
-    this._plotter = null;
-    Signal.clearData(this);
-    super.dispose();
-  }
-
-  /**
-   * Draw what was put off while hidden (a theme change hides the shell).
-   */
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._redraw.schedule();
-  }
-
-  private _draw(): void {
-    const view = this._view.toJSON();
+  protected draw(): void {
+    const view = this.view.toJSON();
     const data = overlay(this._series, view);
     this._data = data;
     const drawnSeries = data.counts.filter(count => count > 0).length;
     this.node.dataset.seriesCount = String(drawnSeries);
     this.node.dataset.points = String(data.counts.reduce((a, b) => a + b, 0));
-    const width = this._plot.clientWidth;
+    const width = this.plot.clientWidth;
     if (width <= 0) {
       return; // hidden: the resize observer draws once it is shown
     }
-    const UPlot = uPlotClass();
+    const UPlot = this.uPlotOrLoad();
     if (!UPlot) {
-      void loadUPlot().then(() => this._redraw.schedule());
       return;
     }
+    const theme = chartTheme(this.node, this._cursor);
     const smoothing = view.smoothing > 0;
     const columns: uPlot.AlignedData = [
       data.x,
@@ -153,27 +119,26 @@ export class OverlayChart extends Widget {
       view.xMode,
       view.logY,
       smoothing,
-      this._redraw.styleGeneration,
+      JSON.stringify(theme),
       ...this._series.map(s => `${s.id}:${s.color}`)
     ].join('|');
-    if (!this._plotter || shape !== this._shape) {
-      this._plotter?.destroy();
-      this._shape = shape;
+    if (this.needsBuild(shape)) {
+      this.plotter?.destroy();
       // Read first: building fires setScale with the whole range.
       const range = this._group.range;
-      this._plotter = new UPlot(
-        this._options(width, smoothing),
+      this.plotter = new UPlot(
+        this._options(width, smoothing, theme),
         columns,
-        this._plot
+        this.plot
       );
       if (range) {
-        this._plotter.setScale('x', { min: range[0], max: range[1] });
+        this.plotter.setScale('x', { min: range[0], max: range[1] });
       }
       // Which theme's colours it was built with, for tests and screenshots.
       this.node.dataset.theme = document.body.dataset.jpThemeName ?? '';
     } else {
-      this._plotter.batch(() => {
-        const plotter = this._plotter!;
+      this.plotter!.batch(() => {
+        const plotter = this.plotter!;
         if (plotter.width !== width) {
           plotter.setSize({ width, height: this._height });
         }
@@ -182,8 +147,11 @@ export class OverlayChart extends Widget {
     }
   }
 
-  private _options(width: number, smoothing: boolean): uPlot.Options {
-    const theme = chartTheme(this.node, this._cursor);
+  private _options(
+    width: number,
+    smoothing: boolean,
+    theme: IChartTheme
+  ): uPlot.Options {
     const series: uPlot.Series[] = [{}];
     for (const s of this._series) {
       series.push({
@@ -218,14 +186,13 @@ export class OverlayChart extends Widget {
         points: { show: false }
       },
       scales: {
-        x: { time: this._view.xMode === 'wall' },
-        y: { distr: this._view.logY ? 3 : 1 }
+        x: { time: this.view.xMode === 'wall' },
+        y: { distr: this.view.logY ? 3 : 1 }
       },
-      axes: metricAxes(this._view.xMode, theme),
+      axes: metricAxes(this.view.xMode, theme),
       series,
       hooks: {
-        // uPlot paints the canvas after build and setData return (a microtask later).
-        draw: [() => this._drawn.emit()],
+        draw: [() => this.painted()],
         setCursor: [u => this._showCursor(u)],
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }
@@ -276,7 +243,7 @@ export class OverlayChart extends Widget {
     }
     rows.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
     const shown = rows.slice(0, OverlayChart.MAX_CURSOR_ROWS);
-    const xMode = this._view.xMode;
+    const xMode = this.view.xMode;
     const heading =
       xMode === 'step'
         ? `step ${Math.round(x)}`
@@ -312,20 +279,14 @@ export class OverlayChart extends Widget {
     this._cursor.classList.toggle('jp-mod-left', right);
   }
 
-  private _view: ChartView;
   private _group: ChartGroup;
   private _height: number;
   private _series: readonly IOverlaySeries[] = [];
   private _data: IOverlayData | null = null;
-  private _plotter: uPlot | null = null;
-  private _shape = '';
-  private _redraw: ChartRedraw;
-  private _plot = h('div', { class: 'jp-aml-chart-plot jp-aml-compare-plot' });
   private _cursor = h('div', {
     class: 'jp-aml-compare-cursor',
     role: 'status'
   });
-  private _drawn = new Signal<this, void>(this);
 }
 
 /**

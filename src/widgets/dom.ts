@@ -66,27 +66,3 @@ export function actionButton(
     text
   );
 }
-
-/**
- * Run `callback` on the next animation frame (a timer where there are none).
- */
-export function requestFrame(callback: () => void): number {
-  if (typeof requestAnimationFrame === 'function') {
-    return requestAnimationFrame(callback);
-  }
-  return setTimeout(callback, 16) as unknown as number;
-}
-
-/**
- * Cancel a `requestFrame`.
- */
-export function cancelFrame(handle: number | null): void {
-  if (handle === null) {
-    return;
-  }
-  if (typeof cancelAnimationFrame === 'function') {
-    cancelAnimationFrame(handle);
-  } else {
-    clearTimeout(handle);
-  }
-}

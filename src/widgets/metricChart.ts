@@ -1,40 +1,46 @@
-import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
 
 import {
   chartData,
-  formatClock,
   formatDuration,
-  formatStep,
   formatValue,
-  IChartData,
-  XMode
+  IChartData
 } from '../chart/series';
+import { UPlotChart } from '../chart/uplotChart';
+import {
+  chartTheme,
+  IChartTheme,
+  isZoomedIn,
+  metricAxes
+} from '../chart/uplotKit';
 import { MetricPoint } from '../tokens';
 import { ChartView } from './chartView';
-import { cancelFrame, h, requestFrame } from './dom';
+import { h } from './dom';
 
 /**
  * One metric drawn with uPlot: a faint raw line, a smoothed line, hover
  * values in a legend line, drag to zoom and double-click to reset.
  *
  * New points are drawn at most once per animation frame. The element carries
- * `data-key` and `data-points` (the raw points drawn) for tests.
+ * `data-key`, `data-points` (the raw points handed to uPlot, set before it has
+ * painted them, on first use even before uPlot has loaded) and
+ * `data-drawn-points` (the raw points uPlot has painted, set from its `draw`
+ * hook) for tests and the browser bench: a figure of "points on screen"
+ * (bench/browser/metricChart.js) should wait for `data-drawn-points`.
  */
-export class MetricChart extends Widget {
+export class MetricChart extends UPlotChart {
   /**
    * Create a chart; give it points with `setPoints`.
    */
   constructor(options: MetricChart.IOptions) {
-    super();
+    super(options.view);
     this.key = options.key;
-    this._view = options.view;
     this._height = options.height ?? null;
     this.addClass('jp-aml-metric-chart');
     this.node.dataset.key = this.key;
     this.node.dataset.points = '0';
+    this.node.dataset.drawnPoints = '0';
     this._title.textContent = this.key;
     this._title.title = this.key;
     const expand = h('button', {
@@ -48,19 +54,8 @@ export class MetricChart extends Widget {
     this.node.append(
       h('div', { class: 'jp-aml-chart-header' }, this._title, expand),
       this._legend,
-      this._plot
+      this.plot
     );
-    this._view.changed.connect(this._schedule, this);
-    // jsdom has no ResizeObserver; a chart there is never drawn anyway.
-    if (typeof ResizeObserver === 'function') {
-      this._resize = new ResizeObserver(() => this._onResize());
-      this._resize.observe(this._plot);
-    }
-    this._theme = new MutationObserver(() => this._restyle());
-    this._theme.observe(document.body, {
-      attributes: true,
-      attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
-    });
   }
 
   /** The metric key. */
@@ -81,71 +76,40 @@ export class MetricChart extends Widget {
    */
   setPoints(points: readonly MetricPoint[]): void {
     this._points = points;
-    this._schedule();
+    this.redraw.schedule();
   }
 
-  /**
-   * Release uPlot and the observers; safe to call more than once.
-   */
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    cancelFrame(this._frame);
-    this._resize?.disconnect();
-    this._theme.disconnect();
-    this._view.changed.disconnect(this._schedule, this);
-    this._plotter?.destroy();
-    this._plotter = null;
-    Signal.clearData(this);
-    super.dispose();
-  }
-
-  private _schedule(): void {
-    if (this._frame === null && !this.isDisposed) {
-      this._frame = requestFrame(() => {
-        this._frame = null;
-        this._draw();
-      });
-    }
-  }
-
-  private _draw(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    const view = this._view.toJSON();
+  protected draw(): void {
+    const view = this.view.toJSON();
     const data = chartData(this._points, view);
     this._data = data;
     this.node.dataset.points = String(data.count);
     this._showLegend(null);
-    const width = this._plot.clientWidth;
-    const height = this._height ?? this._plot.clientHeight;
+    const width = this.plot.clientWidth;
+    const height = this._height ?? this.plot.clientHeight;
     if (width <= 0 || height <= 0) {
       return; // hidden: the resize observer draws once it is shown
     }
-    const UPlot = Private.uPlotClass();
+    const UPlot = this.uPlotOrLoad();
     if (!UPlot) {
-      void Private.loadUPlot().then(() => this._schedule());
       return;
     }
-    // Theme colours are baked in when uPlot is built: a theme that changed
-    // since (even one whose CSS came after the switch was seen) rebuilds it.
-    const theme = Private.themeColors(this.node);
-    const shape = `${view.xMode}|${view.logY}|${JSON.stringify(theme)}`;
+    const theme = chartTheme(this.node, this._legend);
     const columns = Private.columns(data);
-    if (!this._plotter || shape !== this._shape) {
-      this._plotter?.destroy();
-      this._shape = shape;
+    this._handedCount = data.count;
+    if (
+      this.needsBuild(`${view.xMode}|${view.logY}|${JSON.stringify(theme)}`)
+    ) {
+      this.plotter?.destroy();
       this._zoomed = false;
-      this._plotter = new UPlot(
+      this.plotter = new UPlot(
         this._options(width, height, theme),
         columns,
-        this._plot
+        this.plot
       );
     } else {
-      this._plotter.batch(() => {
-        const plotter = this._plotter!;
+      this.plotter!.batch(() => {
+        const plotter = this.plotter!;
         if (plotter.width !== width || plotter.height !== height) {
           plotter.setSize({ width, height });
         }
@@ -153,7 +117,7 @@ export class MetricChart extends Widget {
       });
     }
     const smoothing = view.smoothing > 0;
-    const plotter = this._plotter;
+    const plotter = this.plotter!;
     if (plotter.series[2].show !== smoothing) {
       plotter.setSeries(2, { show: smoothing });
     }
@@ -167,18 +131,10 @@ export class MetricChart extends Widget {
   private _options(
     width: number,
     height: number,
-    theme: Private.IThemeColors
+    theme: IChartTheme
   ): uPlot.Options {
-    const { line, text, grid, background } = theme;
-    // uPlot sizes axis labels from a whole `NNpx` in the font; theme sizes
-    // are em or calc(), so take the legend's computed size.
-    const size = Math.round(
-      parseFloat(getComputedStyle(this._legend).fontSize)
-    );
-    const font = `${size > 0 ? size : 11}px ${theme.font || 'sans-serif'}`;
-    const axis = { stroke: text, font, grid: { stroke: grid, width: 1 } };
-    const ticks = { stroke: grid, width: 1, size: 4 };
-    const xMode = this._view.xMode;
+    const { line, background } = theme;
+    const xMode = this.view.xMode;
     return {
       width,
       height,
@@ -189,30 +145,16 @@ export class MetricChart extends Widget {
       },
       scales: {
         x: { time: xMode === 'wall' },
-        y: { distr: this._view.logY ? 3 : 1 }
+        y: { distr: this.view.logY ? 3 : 1 }
       },
-      axes: [
-        {
-          ...axis,
-          ticks,
-          size: 30,
-          values: Private.xTicks(xMode)
-        },
-        {
-          ...axis,
-          ticks,
-          size: 48,
-          // A log axis leaves out (null) the splits it does not label.
-          values: (_u: uPlot, splits: (number | null)[]) =>
-            splits.map(v => (v === null ? null : formatValue(v)))
-        }
-      ],
+      axes: metricAxes(xMode, theme),
       series: [
         {},
         { label: this.key, stroke: line, width: 1, points: { fill: line } },
         { label: 'smoothed', stroke: line, width: 2, points: { show: false } }
       ],
       hooks: {
+        draw: [() => this._onPainted()],
         setCursor: [u => this._showLegend(u.cursor.idx ?? null)],
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }
@@ -220,16 +162,18 @@ export class MetricChart extends Widget {
   }
 
   /**
+   * uPlot has painted the points last handed to it.
+   */
+  private _onPainted(): void {
+    this.node.dataset.drawnPoints = String(this._handedCount);
+    this.painted();
+  }
+
+  /**
    * Remember whether the user zoomed in, so that new points keep the zoom.
    */
   private _onScale(u: uPlot): void {
-    const x = this._data?.x;
-    const { min, max } = u.scales.x;
-    if (!x || !x.length || min === undefined || max === undefined) {
-      this._zoomed = false;
-      return;
-    }
-    this._zoomed = min > x[0] || max < x[x.length - 1];
+    this._zoomed = isZoomedIn(u, this._data?.x);
   }
 
   /**
@@ -243,7 +187,7 @@ export class MetricChart extends Widget {
     }
     const i = idx ?? data.x.length - 1;
     const parts = [`step ${data.steps[i]}`];
-    const xMode = this._view.xMode;
+    const xMode = this.view.xMode;
     if (xMode === 'wall') {
       parts.push(new Date(data.x[i] * 1000).toLocaleTimeString());
     } else if (xMode === 'relative') {
@@ -257,36 +201,13 @@ export class MetricChart extends Widget {
     this._legend.classList.toggle('jp-aml-mod-hover', idx !== null);
   }
 
-  private _onResize(): void {
-    if (this._plot.clientWidth > 0) {
-      this._schedule();
-    }
-  }
-
-  private _restyle(): void {
-    // `_draw` compares the theme's colours with those uPlot was built with.
-    this._schedule();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    // JupyterLab hides and shows the shell around a theme switch.
-    this._schedule();
-  }
-
-  private _view: ChartView;
   private _height: number | null;
   private _points: readonly MetricPoint[] = [];
   private _data: IChartData | null = null;
-  private _plotter: uPlot | null = null;
-  private _shape = '';
   private _zoomed = false;
-  private _frame: number | null = null;
-  private _resize: ResizeObserver | null = null;
-  private _theme: MutationObserver;
+  private _handedCount = 0;
   private _title = h('span', { class: 'jp-aml-chart-title' });
   private _legend = h('div', { class: 'jp-aml-chart-legend' });
-  private _plot = h('div', { class: 'jp-aml-chart-plot' });
   private _expand = new Signal<this, string>(this);
 }
 
@@ -313,71 +234,6 @@ export namespace MetricChart {
  * Module private helpers.
  */
 namespace Private {
-  /**
-   * The theme colours a chart is drawn with.
-   */
-  export interface IThemeColors {
-    line: string;
-    text: string;
-    grid: string;
-    background: string;
-    font: string;
-  }
-
-  /**
-   * The current theme's colours, as computed for `node`.
-   */
-  export function themeColors(node: HTMLElement): IThemeColors {
-    const style = getComputedStyle(node);
-    const color = (name: string) => style.getPropertyValue(name).trim();
-    return {
-      line: color('--jp-brand-color1') || color('--jp-ui-font-color1'),
-      text: color('--jp-ui-font-color2'),
-      grid: color('--jp-border-color2'),
-      background: color('--jp-layout-color1'),
-      font: color('--jp-ui-font-family')
-    };
-  }
-
-  let uPlotModule: typeof uPlot | null = null;
-  let loading: Promise<void> | null = null;
-
-  /**
-   * The uPlot class once loaded, else null.
-   */
-  export function uPlotClass(): typeof uPlot | null {
-    return uPlotModule;
-  }
-
-  /**
-   * Load uPlot on first use: importing it needs `matchMedia`, which jsdom
-   * lacks, and pages without charts need not load it at all.
-   */
-  export function loadUPlot(): Promise<void> {
-    loading ??= import('uplot').then(module => {
-      uPlotModule = module.default;
-    });
-    return loading;
-  }
-
-  /**
-   * The x tick labels: steps as numbers, times on one line.
-   */
-  export function xTicks(
-    xMode: XMode
-  ): (u: uPlot, splits: number[]) => (string | number | null)[] {
-    if (xMode === 'relative') {
-      return (_u, splits) => splits.map(formatDuration);
-    }
-    if (xMode === 'wall') {
-      return (u, splits) => {
-        const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
-        return splits.map(v => formatClock(v, span));
-      };
-    }
-    return (_u, splits) => splits.map(formatStep);
-  }
-
   /**
    * The columns uPlot draws: x, raw values, smoothed values.
    */

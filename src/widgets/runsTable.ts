@@ -7,7 +7,6 @@ import { RunsModel } from '../runsModel';
 import { RunSelection } from '../runSelection';
 import { IRun } from '../tokens';
 import { h } from './dom';
-import { clickMode, gridKeyCommand, moveTarget } from './gridKeys';
 import {
   gridTemplate,
   headerCells,
@@ -16,6 +15,7 @@ import {
   runColumns,
   runsNote
 } from './runColumns';
+import { RunsTableInput } from './runsTableInput';
 import { RunsTableRows } from './runsTableRows';
 import { RunsToolbar } from './runsToolbar';
 
@@ -25,7 +25,7 @@ import { RunsToolbar } from './runsToolbar';
  * thousand runs scroll as smoothly as ten. Further pages load as the end nears.
  *
  * Click selects, ctrl/cmd-click toggles, shift-click selects a range, double
- * click opens; the keyboard map is in `gridKeys.ts`.
+ * click opens (see `runsTableInput.ts`); the keyboard map is in `gridKeys.ts`.
  */
 export class RunsTable extends Widget {
   /**
@@ -58,10 +58,19 @@ export class RunsTable extends Widget {
     this.node.append(this._toolbar.node, this._error, this._grid, this._note);
 
     this._grid.addEventListener('scroll', this._onScroll, { passive: true });
-    this._grid.addEventListener('keydown', this._onKeyDown);
-    this._body.addEventListener('click', this._onClick);
-    this._body.addEventListener('dblclick', this._onDoubleClick);
-    this._header.addEventListener('click', this._onHeaderClick);
+    // Its listeners live as long as these elements: nothing to keep or free.
+    new RunsTableInput({
+      model: this._model,
+      grid: this._grid,
+      body: this._body,
+      header: this._header,
+      focus: () => this._focus,
+      setFocus: index => (this._focus = index),
+      focusRow: index => this.focusRow(index),
+      pageRows: () => Math.floor(this._viewportHeight() / this._rowHeight),
+      render: () => this._render(),
+      activate: run => this._runActivated.emit(run)
+    });
     this._model.stateChanged.connect(this._onModelChanged, this);
     this._model.selection.changed.connect(this._onSelectionChanged, this);
     this._onModelChanged();
@@ -240,89 +249,8 @@ export class RunsTable extends Widget {
     return this._grid.clientHeight || RunsTable.FALLBACK_VIEWPORT_HEIGHT;
   }
 
-  private _rowIndexOf(target: EventTarget | null): number {
-    const row = (target as HTMLElement | null)?.closest?.('.jp-aml-runs-row');
-    const id = (row as HTMLElement | null)?.dataset.runId;
-    return id === undefined ? -1 : this._model.indexOf(id);
-  }
-
   private _onScroll = (): void => {
     this._render();
-  };
-
-  private _onClick = (event: MouseEvent): void => {
-    const index = this._rowIndexOf(event.target);
-    if (index >= 0) {
-      this._focus = index;
-      this._model.selection.select(
-        this._model.runs[index].run_id,
-        clickMode(event)
-      );
-      this._grid.focus({ preventScroll: true });
-      this._render();
-    }
-  };
-
-  private _onDoubleClick = (event: MouseEvent): void => {
-    const index = this._rowIndexOf(event.target);
-    if (index >= 0) {
-      this._runActivated.emit(this._model.runs[index]);
-    }
-  };
-
-  private _onHeaderClick = (event: MouseEvent): void => {
-    const button = (event.target as HTMLElement).closest<HTMLElement>(
-      '.jp-aml-runs-sort'
-    );
-    const column = button?.dataset.sort;
-    if (!column) {
-      return;
-    }
-    const sort = this._model.sort;
-    const direction =
-      sort.column === column && sort.direction === 'DESC' ? 'ASC' : 'DESC';
-    this._model.sort = { column, direction };
-  };
-
-  private _onKeyDown = (event: KeyboardEvent): void => {
-    // Header buttons handle their own keys.
-    const command = event.target === this._grid ? gridKeyCommand(event) : null;
-    const runs = this._model.runs;
-    const selection = this._model.selection;
-    const run = runs[this._focus];
-    if (!command || (!run && command.kind !== 'clear')) {
-      return;
-    }
-    switch (command.kind) {
-      case 'move': {
-        const rows = Math.floor(this._viewportHeight() / this._rowHeight);
-        this.focusRow(
-          moveTarget(command.to, this._focus, runs.length, rows - 1)
-        );
-        if (command.extend) {
-          selection.select(runs[this._focus].run_id, command.extend);
-        }
-        break;
-      }
-      case 'select':
-        selection.select(run.run_id, command.mode);
-        break;
-      case 'open':
-        selection.select(run.run_id, 'replace');
-        this._runActivated.emit(run);
-        break;
-      case 'select-all':
-        selection.set(runs.map(r => r.run_id));
-        break;
-      case 'clear':
-        if (selection.ids.size === 0) {
-          return; // let Escape close whatever holds the table
-        }
-        selection.set([]);
-        break;
-    }
-    event.preventDefault();
-    event.stopPropagation();
   };
 
   private _startClock(): void {

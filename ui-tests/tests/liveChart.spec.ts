@@ -97,6 +97,8 @@ test.describe('Live charts of the active kernel', () => {
       timeout: 30 * 1000
     });
     await expect(chart.locator('canvas')).toHaveCount(1);
+    // Set from uPlot's draw hook: the 50 points were painted, not just handed over.
+    await expect(chart).toHaveAttribute('data-drawn-points', '50');
     await expect(chart.locator('.jp-aml-chart-legend')).toContainText(
       'step 49'
     );
@@ -112,6 +114,7 @@ test.describe('Live charts of the active kernel', () => {
     await switchToDarkTheme(page);
     await expect(chart.locator('canvas')).toHaveCount(1);
     await expect(chart).toHaveAttribute('data-points', '50');
+    await expect(chart).toHaveAttribute('data-drawn-points', '50');
     await shoot(section, testInfo, 'live-chart-dark');
 
     // The expanded chart follows the same run, in a main-area tab.
@@ -120,6 +123,7 @@ test.describe('Live charts of the active kernel', () => {
       '.jp-aml-chart-panel .jp-aml-metric-chart[data-key="loss"]'
     );
     await expect(expanded).toHaveAttribute('data-points', '50');
+    await expect(expanded).toHaveAttribute('data-drawn-points', '50');
     await expect(expanded.locator('canvas')).toHaveCount(1);
     const whole = testInfo.outputPath('lab-with-live-chart-dark.png');
     await page.screenshot({ path: whole });

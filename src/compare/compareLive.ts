@@ -1,0 +1,176 @@
+import { IDisposable } from '@lumino/disposable';
+
+import {
+  ILiveClient,
+  ILiveMetricsPush,
+  LiveSubscription
+} from '../liveChannel';
+import { ILiveRunMessage } from '../tokens';
+import type { CompareModel } from './compareModel';
+import { CompareSeries } from './compareSeries';
+import { runKey } from './runRef';
+
+/**
+ * Keeps the RUNNING runs of a comparison up to date over `api/live`: it
+ * subscribes while a run runs, merges pushed points and statuses into the
+ * comparison, and asks its model to load a run again when pushes may have
+ * missed points (each acknowledgement) or hold too many.
+ */
+export class CompareLiveUpdates implements IDisposable {
+  /**
+   * Listen on `options.live`; runs are followed with `follow`.
+   */
+  constructor(options: CompareLiveUpdates.IOptions) {
+    this._live = options.live;
+    this._series = options.series;
+    this._entry = options.entry;
+    this._reload = options.reload;
+    this._changed = options.changed;
+    this._heldLimit = options.heldLimit;
+    this._live.metricsReceived.connect(this._onMetrics, this);
+    this._live.runReceived.connect(this._onRun, this);
+  }
+
+  /** Whether the updates are disposed. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Follow a RUNNING run; stop following one that ended.
+   */
+  follow(entry: CompareModel.IEntry): void {
+    if (entry.run?.status !== 'RUNNING') {
+      this.unfollow(entry.key);
+      return;
+    }
+    if (this._subscriptions.has(entry.key)) {
+      return;
+    }
+    const subscription = this._live.subscribe(
+      entry.ref.workspace,
+      entry.ref.run_id
+    );
+    // Points logged between the load and the subscription (or while the
+    // socket was down) were not pushed: load the run again.
+    subscription.acknowledged.connect(() => {
+      if (this._entry(entry.key) === entry) {
+        this._reload(entry);
+      }
+    });
+    this._subscriptions.set(entry.key, subscription);
+  }
+
+  /**
+   * Stop following a run.
+   */
+  unfollow(key: string): void {
+    this._subscriptions.get(key)?.dispose();
+    this._subscriptions.delete(key);
+  }
+
+  /**
+   * Unsubscribe from every run; safe to call more than once.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    for (const key of [...this._subscriptions.keys()]) {
+      this.unfollow(key);
+    }
+    this._live.metricsReceived.disconnect(this._onMetrics, this);
+    this._live.runReceived.disconnect(this._onRun, this);
+  }
+
+  private _onMetrics(_: unknown, message: ILiveMetricsPush): void {
+    const key = runKey({
+      workspace: message.workspace,
+      run_id: message.run_id
+    });
+    const entry = this._entry(key);
+    if (!entry?.run) {
+      return;
+    }
+    const keys: string[] = [];
+    let reload = false;
+    for (const [metric, rows] of Object.entries(message.points)) {
+      const series = this._series.push(metric, key, rows);
+      this._syncLast(entry, metric);
+      keys.push(metric);
+      const thinned = message.sampled?.includes(metric) ?? false;
+      const tooMany = series.points.length > this._heldLimit();
+      reload ||= thinned || (tooMany && !series.isLoading);
+    }
+    if (reload) {
+      this._reload(entry);
+    }
+    if (keys.length) {
+      this._changed({ runs: false, keys });
+    }
+  }
+
+  private _onRun(_: unknown, message: ILiveRunMessage): void {
+    const entry = this._entry(
+      runKey({ workspace: message.workspace, run_id: message.run.run_id })
+    );
+    if (!entry?.run) {
+      return;
+    }
+    entry.run = { ...message.run, metrics: { ...message.run.metrics } };
+    // The message may predate points pushed since: the series know better.
+    for (const metric of this._series.metrics) {
+      this._syncLast(entry, metric);
+    }
+    this.follow(entry);
+    this._changed({ runs: true, keys: [] });
+  }
+
+  /**
+   * Set a run's last value of a metric from its series' last point.
+   */
+  private _syncLast(entry: CompareModel.IEntry, metric: string): void {
+    const points = this._series.points(metric, entry.key);
+    const last = points[points.length - 1];
+    if (!entry.run || !last) {
+      return;
+    }
+    const held = entry.run.metrics[metric];
+    // A null point is a non-finite value: keep the run's spelling of it.
+    entry.run.metrics[metric] =
+      last[2] ?? (typeof held === 'string' ? held : 'NaN');
+  }
+
+  private _live: ILiveClient;
+  private _series: CompareSeries;
+  private _entry: (key: string) => CompareModel.IEntry | undefined;
+  private _reload: (entry: CompareModel.IEntry) => void;
+  private _changed: (change: CompareModel.IChange) => void;
+  private _heldLimit: () => number;
+  private _subscriptions = new Map<string, LiveSubscription>();
+  private _isDisposed = false;
+}
+
+/**
+ * The CompareLiveUpdates statics.
+ */
+export namespace CompareLiveUpdates {
+  /**
+   * What the updates work on.
+   */
+  export interface IOptions {
+    /** The live channel. */
+    live: ILiveClient;
+    /** The comparison's series, which pushed points go into. */
+    series: CompareSeries;
+    /** A compared run by its key, or undefined once removed. */
+    entry: (key: string) => CompareModel.IEntry | undefined;
+    /** Load a run again. */
+    reload: (entry: CompareModel.IEntry) => void;
+    /** Report a change (the model emits it). */
+    changed: (change: CompareModel.IChange) => void;
+    /** Past this many points held, a series is loaded again, sampled. */
+    heldLimit: () => number;
+  }
+}
