@@ -190,6 +190,19 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     );
     restorer?.add(sidebar, 'jupyterlab-aml-sidebar');
 
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: args =>
+        args.run_id
+          ? `Open Run ${String(args.run_id).slice(0, 8)}`
+          : 'Open Run',
+      caption: 'Open a run (args: workspace, run_id) in a main-area tab',
+      isEnabled: args => typeof args.run_id === 'string',
+      execute: async args => {
+        const workspace = String(args.workspace ?? runs.workspace ?? 'local');
+        const run = await client.getRun(workspace, String(args.run_id));
+        openRun(workspace, run);
+      }
+    });
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: 'Open Experiment Tracking',
       caption: 'Show the experiment tracking sidebar',

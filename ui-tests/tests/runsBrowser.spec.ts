@@ -173,5 +173,20 @@ test.describe('Runs browser and run detail', () => {
     await shoot(detail, testInfo, 'run-detail-dark');
     await shoot(sidebar, testInfo, 'sidebar-runs-dark');
     await shoot(page.locator('#main'), testInfo, 'lab-runs-dark');
+
+    // The open-run command opens a run by id (for other extensions and keyboard users).
+    const trial0 = await row('trial-0').getAttribute('data-run-id');
+    await page.evaluate(
+      async runId =>
+        await (window as any).jupyterapp.commands.execute(
+          'jupyterlab-aml:open-run',
+          { workspace: 'local', run_id: runId }
+        ),
+      trial0
+    );
+    await expect(page.locator(`#jp-aml-run-local-${trial0}`)).toBeVisible();
+    await expect(
+      page.locator(`#jp-aml-run-local-${trial0} .jp-aml-run-detail-title`)
+    ).toContainText('trial-0');
   });
 });
