@@ -4,10 +4,18 @@
  * Debian's Chromium is used because Playwright cannot download browsers here;
  * video is off because it needs Playwright's own ffmpeg.
  */
+const os = require('os');
+const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 // AML_GALATA_PORT lets two checkouts run their UI tests at once on one machine.
 const port = process.env.AML_GALATA_PORT || '8888';
+// Where the Jupyter server writes the Azure double's coordinates (see
+// azure_for_galata.py) and azureml.spec.ts reads them; the server and the
+// test workers inherit it from here.
+process.env.AML_AZURE_DOUBLE_FILE =
+  process.env.AML_AZURE_DOUBLE_FILE ||
+  path.join(os.tmpdir(), `jupyterlab-aml-azure-double-${port}.json`);
 
 module.exports = {
   ...baseConfig,

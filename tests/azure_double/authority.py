@@ -3,6 +3,8 @@
 With ``authority=<authority_host>`` and ``disable_instance_discovery=True`` MSAL asks for
 ``GET /{tenant}/v2.0/.well-known/openid-configuration``, then ``POST`` to the token endpoint
 (client credentials, device code, refresh token) and the device-code endpoint named there.
+Its ``/devicelogin`` is the verification page, where a browser enters the user code
+(``device_login.py``).
 Errors use Entra's JSON shape and AADSTS codes, so MSAL and azure-identity raise what they
 raise against the real service.
 """
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .authority_grants import redeem
+from .device_login import DEVICE_LOGIN_PATH, device_login
 from .entra import (
     DEVICE_CODE_GRANT,
     TENANT_ALIASES,
@@ -50,9 +53,9 @@ def build_authority_app(double: AzureDouble) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         parts = request.path.strip("/").split("/")
         tenant, rest = parts[0], "/".join(parts[1:])
-        if request.method == "GET" and request.path == "/devicelogin":
-            request[ROUTE] = "devicelogin"
-            return web.Response(text=_DEVICE_LOGIN_PAGE, content_type="text/html")
+        if request.path == DEVICE_LOGIN_PATH:
+            request[ROUTE] = "devicelogin" if request.method == "GET" else "devicelogin approve"
+            return await device_login(double, request)
         known = {"v2.0/.well-known/openid-configuration", "oauth2/v2.0/token",
                  "oauth2/v2.0/devicecode", "discovery/v2.0/keys"}  # fmt: skip
         if rest not in known:
@@ -127,7 +130,7 @@ def device_code_response(
     if refusal is not None:
         return refusal
     flow = authority.new_flow(client_id, resource)
-    uri = f"{double.authority_host}/devicelogin"
+    uri = f"{double.authority_host}{DEVICE_LOGIN_PATH}"
     return web.json_response(
         {
             "user_code": flow.user_code,
@@ -139,10 +142,3 @@ def device_code_response(
             f"code {flow.user_code} to authenticate.",
         }
     )
-
-
-_DEVICE_LOGIN_PAGE = (
-    "<!doctype html><title>Azure double sign-in</title>"
-    "<p>This is a test double: tests approve device codes with "
-    "<code>AzureDouble.approve_device_code(user_code, identity)</code>.</p>"
-)

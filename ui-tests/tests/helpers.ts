@@ -19,21 +19,31 @@ export async function shoot(
 }
 
 /**
- * Switch to the dark theme and wait until it is drawn: the theme's splash
- * covers the page while it loads, and charts rebuild with the new colours on
- * the next animation frames.
+ * Switch to the dark theme and wait until it is drawn.
  */
 export async function switchToDarkTheme(
   page: IJupyterLabPageFixture
 ): Promise<void> {
-  await page.evaluate(async () => {
+  await switchTheme(page, 'JupyterLab Dark');
+}
+
+/**
+ * Switch to a theme and wait until it is drawn: the theme's splash covers the
+ * page while it loads, and charts rebuild with the new colours on the next
+ * animation frames.
+ */
+export async function switchTheme(
+  page: IJupyterLabPageFixture,
+  theme: 'JupyterLab Light' | 'JupyterLab Dark'
+): Promise<void> {
+  await page.evaluate(async theme => {
     await window.jupyterapp.commands.execute('apputils:change-theme', {
-      theme: 'JupyterLab Dark'
+      theme
     });
-  });
+  }, theme);
   await expect(page.locator('body')).toHaveAttribute(
     'data-jp-theme-name',
-    'JupyterLab Dark'
+    theme
   );
   await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
   await page.evaluate(
