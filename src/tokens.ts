@@ -141,6 +141,8 @@ export interface IAddAzureMlWorkspace {
   credential?: AzureCredentialKind;
   arm_endpoint?: string;
   authority_host?: string;
+  /** Overrides the token scope (`{resource_manager}/.default`). */
+  token_scope?: string;
 }
 
 /**

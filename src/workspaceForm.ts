@@ -33,12 +33,19 @@ export interface IWorkspaceFormValues {
   subscription_id: string;
   resource_group: string;
   workspace_name: string;
-  cloud: (typeof AZURE_CLOUDS)[number];
+  /** `custom`: no named cloud; the ARM endpoint is its own audience (Azure Stack, air-gapped). */
+  cloud: (typeof AZURE_CLOUDS)[number] | typeof CUSTOM_CLOUD;
   tenant_id: string;
   credential: AzureCredentialKind;
   arm_endpoint: string;
   authority_host: string;
+  token_scope: string;
 }
+
+/**
+ * The cloud choice for clouds that are not one of Azure's named ones.
+ */
+export const CUSTOM_CLOUD = 'custom';
 
 /**
  * A field of the form.
@@ -70,7 +77,8 @@ export function emptyWorkspaceForm(): IWorkspaceFormValues {
     tenant_id: '',
     credential: 'default',
     arm_endpoint: '',
-    authority_host: ''
+    authority_host: '',
+    token_scope: ''
   };
 }
 
@@ -106,7 +114,8 @@ export function visibleFields(values: IWorkspaceFormValues): WorkspaceField[] {
     'tenant_id',
     'credential',
     'arm_endpoint',
-    'authority_host'
+    'authority_host',
+    'token_scope'
   ];
 }
 
@@ -151,7 +160,12 @@ export function validateWorkspaceForm(
     required('subscription_id', 'Enter the subscription id.');
     required('resource_group', 'Enter the resource group.');
     required('workspace_name', 'Enter the Azure ML workspace name.');
-    if (!(AZURE_CLOUDS as readonly string[]).includes(values.cloud)) {
+    if (values.cloud === CUSTOM_CLOUD) {
+      required(
+        'arm_endpoint',
+        'A custom cloud needs its ARM endpoint (under Advanced).'
+      );
+    } else if (!(AZURE_CLOUDS as readonly string[]).includes(values.cloud)) {
       errors.cloud = 'Choose a cloud.';
     }
     if (!(AZURE_CREDENTIALS as readonly string[]).includes(values.credential)) {
@@ -181,7 +195,7 @@ export function workspaceRequest(
     };
   }
   const optional = (
-    ['tenant_id', 'arm_endpoint', 'authority_host'] as const
+    ['tenant_id', 'arm_endpoint', 'authority_host', 'token_scope'] as const
   ).filter(field => values[field].trim());
   return {
     name,
@@ -189,7 +203,8 @@ export function workspaceRequest(
     subscription_id: values.subscription_id.trim(),
     resource_group: values.resource_group.trim(),
     workspace_name: values.workspace_name.trim(),
-    cloud: values.cloud,
+    // A custom cloud names none: the server then takes the scope from the ARM endpoint.
+    ...(values.cloud === CUSTOM_CLOUD ? {} : { cloud: values.cloud }),
     credential: values.credential,
     ...Object.fromEntries(optional.map(f => [f, values[f].trim()]))
   };

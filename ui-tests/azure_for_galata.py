@@ -32,10 +32,9 @@ from tests.servers import MlflowServer
 # starts only once that store is ready, so the other specs' start-up is not shared with it.
 BACKEND_NICENESS = 19
 LOCAL_STORE_WAIT = 180.0  # seconds; then the backend starts anyway
-# The dialog always names a cloud, and a named cloud keeps its token audience when its ARM
-# endpoint is overridden (a proxy or private endpoint): so the double plays the public cloud
-# reached at its own ARM and authority addresses, and takes AzureCloud's tokens.
-PUBLIC_CLOUD_SCOPE = "https://management.azure.com/.default"
+# The spec adds the workspace as a custom cloud (the dialog's "Custom" choice): its ARM
+# endpoint is its own token audience, which is the double's default scope.
+CUSTOM_CLOUD = "custom"
 
 
 def start_azure(coordinates_file: Path, jupyter_url: str, since: float) -> AzureDouble:
@@ -45,7 +44,7 @@ def start_azure(coordinates_file: Path, jupyter_url: str, since: float) -> Azure
     ``since`` is the ``time.perf_counter()`` before this module's import, so the start-up
     time reported counts the imports (aiohttp, trustme, azure-core, requests) too.
     """
-    double = AzureDouble(scope=PUBLIC_CLOUD_SCOPE).start()
+    double = AzureDouble().start()
     atexit.register(double.stop)
     backend = _backend_when_local_is_ready(f"{jupyter_url}aml/api/workspaces", since)
     double.add_workspace(SUBSCRIPTION, RESOURCE_GROUP, WORKSPACE, backend.url)
@@ -57,7 +56,7 @@ def start_azure(coordinates_file: Path, jupyter_url: str, since: float) -> Azure
                 "arm_endpoint": double.arm_endpoint,
                 "authority_host": double.authority_host,
                 "tenant_id": double.tenant_id,
-                "cloud": "AzureCloud",
+                "cloud": CUSTOM_CLOUD,
                 "subscription_id": SUBSCRIPTION,
                 "resource_group": RESOURCE_GROUP,
                 "workspace_name": WORKSPACE,

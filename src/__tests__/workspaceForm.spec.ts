@@ -4,6 +4,7 @@ import { AmlClient } from '../api';
 import { WorkspacesModel } from '../model';
 import { AddWorkspaceRequest } from '../tokens';
 import {
+  CUSTOM_CLOUD,
   detectedRequest,
   emptyWorkspaceForm,
   IWorkspaceFormValues,
@@ -126,6 +127,36 @@ describe('workspace form', () => {
       cloud: 'AzureChinaCloud',
       credential: 'device_code',
       authority_host: 'https://login.example.cn'
+    });
+  });
+
+  it('sends no cloud for a custom one, which needs its ARM endpoint', () => {
+    const custom = form({
+      kind: 'azureml',
+      name: 'stack',
+      subscription_id: 'sub',
+      resource_group: 'rg',
+      workspace_name: 'ws',
+      cloud: CUSTOM_CLOUD
+    });
+    expect(validateWorkspaceForm(custom)).toEqual({
+      arm_endpoint: expect.stringContaining('ARM endpoint')
+    });
+    const withEndpoint = {
+      ...custom,
+      arm_endpoint: ' https://management.local.azurestack.external ',
+      token_scope: 'https://management.adfs.azurestack.local/abc/.default'
+    };
+    expect(validateWorkspaceForm(withEndpoint)).toEqual({});
+    expect(workspaceRequest(withEndpoint)).toEqual({
+      name: 'stack',
+      kind: 'azureml',
+      subscription_id: 'sub',
+      resource_group: 'rg',
+      workspace_name: 'ws',
+      credential: 'default',
+      arm_endpoint: 'https://management.local.azurestack.external',
+      token_scope: 'https://management.adfs.azurestack.local/abc/.default'
     });
   });
 
@@ -272,7 +303,7 @@ describe('showAddWorkspaceDialog', () => {
     ]);
     expect(
       Array.from(field('cloud').querySelectorAll('option'), o => o.value)
-    ).toEqual(['AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment']);
+    ).toEqual(['AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment', 'custom']);
 
     const kind = field('kind') as unknown as HTMLSelectElement;
     kind.value = 'mlflow';

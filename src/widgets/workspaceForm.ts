@@ -2,6 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { AZURE_CLOUDS, AZURE_CREDENTIALS } from '../tokens';
 import {
+  CUSTOM_CLOUD,
   emptyWorkspaceForm,
   IWorkspaceFormValues,
   visibleFields,
@@ -85,10 +86,13 @@ export class WorkspaceFormWidget extends Widget {
       this._field(
         'cloud',
         'Cloud',
-        this._select(
-          'cloud',
-          AZURE_CLOUDS.map(c => [c, c])
-        )
+        this._select('cloud', [
+          ...AZURE_CLOUDS.map(c => [c, c] as [string, string]),
+          [
+            CUSTOM_CLOUD,
+            'Custom (Azure Stack, air-gapped): endpoints under Advanced'
+          ]
+        ])
       ),
       this._field(
         'tenant_id',
@@ -117,6 +121,11 @@ export class WorkspaceFormWidget extends Widget {
         'authority_host',
         'Authority host',
         this._input('authority_host', 'https://login.example.com', 'url')
+      ),
+      this._field(
+        'token_scope',
+        'Token scope (optional)',
+        this._input('token_scope', '{ARM endpoint}/.default')
       )
     );
     this.values = values;
