@@ -56,7 +56,9 @@ function workspaceRow(
 ): HTMLElement {
   const isActive = ws.name === context.active;
   const details: HTMLElement[] = [];
-  if (ws.detail) {
+  const signIn = context.signIn(ws.name);
+  // While a sign-in is under way its panel says what is going on: the detail would repeat it.
+  if (ws.detail && !Private.pending(signIn)) {
     details.push(
       h(
         'div',
@@ -72,8 +74,10 @@ function workspaceRow(
   if (identity) {
     details.push(h('div', { class: 'jp-aml-workspace-identity' }, identity));
   }
-  const signIn = context.signIn(ws.name);
-  if (signIn) {
+  // A sign-in that worked but left the workspace in error (e.g. ARM: not found) is not the
+  // problem: the row's own error says what is, once.
+  const signedInAfterAll = signIn?.phase === 'failed' && !!ws.identity;
+  if (signIn && !signedInAfterAll) {
     details.push(signInPanel(ws.name, signIn, context.now));
   }
   const actions = h('span', { class: 'jp-aml-workspace-actions' });
