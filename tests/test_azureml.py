@@ -108,6 +108,12 @@ async def test_upstream_401_forces_one_refresh_and_one_resend(
     azure_double.revoke(IDENTITY)  # tokens already handed out stop working; new ones are fine
     code, body = await aml_fetch("api", "workspaces", "aml", "experiments")
     assert code == 200, body
+
+    # The double counts a request after answering it: wait for the second answer's count.
+    async def counted():
+        return azure_double.stats["front 200"] >= 1
+
+    await wait_for(counted, timeout=5)
     assert azure_double.stats["front 401"] == 1
     assert azure_double.stats["front 200"] == 1
     # Everything the server logged (debug included) holds no token.
