@@ -38,6 +38,7 @@ async def compare_runs(
     runs = [Run.from_mlflow(raw_runs[r]) for r in run_ids if r in raw_runs]
     wanted = keys if keys is not None else sorted({k for run in runs for k in run.metrics})
     jobs = [(key, run.run_id) for key in wanted for run in runs if key in run.metrics]
+    await workspace.prefetch_histories(raw_runs, [(run_id, key) for key, run_id in jobs])
     # Cached series answer at once; uncached ones load a few at a time, so 100 history
     # downloads never queue on one tracking server past the upstream timeout.
     limit = asyncio.Semaphore(_LOADS_AT_ONCE)

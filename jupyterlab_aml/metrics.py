@@ -273,6 +273,16 @@ class MetricHistoryCache:
         self._response_held = 0
         self._invalidations = 0
 
+    def holds(self, workspace: str, run_id: str, key: str, version: Hashable) -> bool:
+        """Whether that history is cached at that version."""
+        cached = self._series.get((workspace, run_id, key))
+        return cached is not None and cached.version == version
+
+    @property
+    def invalidations(self) -> int:
+        """How many invalidations so far: a load read before a change must not be kept."""
+        return self._invalidations
+
     @property
     def held_points(self) -> int:
         """Points held in cached histories."""

@@ -18,6 +18,7 @@ from jupyterlab_aml.workspaces.local_history import (
     _CHUNK_SQL,
     connect_read_only,
     load_points_sqlite,
+    load_small_histories_sqlite,
     sample_response_sqlite,
 )
 
@@ -123,6 +124,24 @@ def test_only_the_asked_run_and_key_are_read(store):
     assert (other.steps.tolist(), other.values.tolist()) == ([5], [123.0])
     assert len(load_points_sqlite(store["db"], store["run_id"], "no-such-key")) == 0
     assert len(load_points_sqlite(store["db"], "0" * 32, "loss")) == 0
+
+
+def test_small_histories_read_together_equal_one_by_one_and_leave_long_ones(store):
+    pairs = [
+        (store["run_id"], "loss"),
+        (store["other_run_id"], "loss"),
+        (store["run_id"], "flat"),
+        (store["run_id"], "wide"),
+    ]
+    together = load_small_histories_sqlite(store["db"], pairs, below=4_000)
+
+    # "wide" has 5,000 points: at or over the bound it is left to the SQL sampler.
+    assert list(together) == pairs[:3]
+    for run_id, key in pairs[:3]:
+        alone = load_points_sqlite(store["db"], run_id, key)
+        np.testing.assert_array_equal(together[(run_id, key)].steps, alone.steps)
+        np.testing.assert_array_equal(together[(run_id, key)].timestamps, alone.timestamps)
+        np.testing.assert_array_equal(together[(run_id, key)].values, alone.values)
 
 
 def test_the_store_is_opened_read_only(store):

@@ -13,10 +13,15 @@ from ..metrics import MetricPoints
 from ..models import Run
 from .context import WorkspaceContext
 from .embedded_server import EmbeddedMlflowServer
-from .local_history import connect_read_only, load_points_sqlite, sample_response_sqlite
+from .local_history import (
+    connect_read_only,
+    load_points_sqlite,
+    load_small_histories_sqlite,
+    sample_response_sqlite,
+)
 from .local_runs import experiments_of_runs, ordered_run_ids, page_offset, parse_joined_order_by
 from .local_runs import page_token as next_page_token
-from .rest import MLFLOW_API, RestWorkspace
+from .rest import MLFLOW_API, RestWorkspace, history_version
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +175,27 @@ class LocalWorkspace(RestWorkspace):
         )
         by_id = {r["info"]["run_id"]: r for r in raw.get("runs", [])}
         return {r: by_id[r] for r in run_ids if r in by_id}
+
+    async def prefetch_histories(
+        self, raw_runs: dict[str, dict[str, Any]], pairs: list[tuple[str, str]]
+    ) -> None:
+        """Read the uncached short histories of a comparison together, on one connection in
+        one worker thread, and hand them to the cache (long ones keep the SQL sampler)."""
+        cache = self.context.history_cache
+        versions = {(r, k): history_version(raw_runs[r], k) for r, k in pairs}
+        wanted = [p for p in pairs if not cache.holds(self.name, *p, versions[p])]
+        if len(wanted) < 2:
+            return
+        before = cache.invalidations
+        loaded = await asyncio.to_thread(load_small_histories_sqlite, self.db_path, wanted)
+        if cache.invalidations != before:
+            return  # a kernel logged meanwhile: each series loads on its own, afresh
+        for (run_id, key), points in loaded.items():
+
+            async def ready(points: MetricPoints = points) -> MetricPoints:
+                return points
+
+            await cache.points(self.name, run_id, key, version=versions[(run_id, key)], load=ready)
 
     # ---- fast path -----------------------------------------------------------------------------
     async def load_history(self, run_id: str, key: str) -> MetricPoints:

@@ -173,12 +173,9 @@ class RestWorkspace(Workspace):
         run_id = raw_run.get("info", {}).get("run_id") or raw_run.get("info", {}).get(
             "run_uuid", ""
         )
-        latest = {m["key"]: m for m in raw_run.get("data", {}).get("metrics", [])}
-        if key not in latest:
+        if not has_metric(raw_run, key):
             raise NotFound(f"run {run_id!r} has no metric {key!r}")
-        running = raw_run.get("info", {}).get("status") in ("RUNNING", "SCHEDULED")
-        # A finished run's history never changes; a running one is keyed by its latest point.
-        version = json.dumps(latest[key], sort_keys=True) if running else None
+        version = history_version(raw_run, key)
         return await self.context.history_cache.response(
             self.name,
             run_id,
@@ -197,6 +194,12 @@ class RestWorkspace(Workspace):
                 end_step=end_step,
             ),
         )
+
+    async def prefetch_histories(
+        self, raw_runs: dict[str, dict[str, Any]], pairs: list[tuple[str, str]]
+    ) -> None:
+        """Load many (run_id, key) histories ahead of ``history_of`` calls, where a kind can do
+        it faster together than one by one; none can over public REST."""
 
     def history_sampler(
         self,
@@ -304,6 +307,20 @@ class RestWorkspace(Workspace):
             return points
         keep = points.steps >= step
         return MetricPoints(points.steps[keep], points.timestamps[keep], points.values[keep])
+
+
+def has_metric(raw_run: dict[str, Any], key: str) -> bool:
+    """Whether the run (MLflow JSON) has logged ``key``."""
+    return any(m.get("key") == key for m in raw_run.get("data", {}).get("metrics", []))
+
+
+def history_version(raw_run: dict[str, Any], key: str) -> str | None:
+    """The cache version of a run's history of ``key``: a finished run's never changes (None);
+    a running one's is its latest entry."""
+    if raw_run.get("info", {}).get("status") not in ("RUNNING", "SCHEDULED"):
+        return None
+    latest = next(m for m in raw_run.get("data", {}).get("metrics", []) if m.get("key") == key)
+    return json.dumps(latest, sort_keys=True)
 
 
 async def gather_runs(workspace: Workspace, run_ids: list[str]) -> list[Run]:
