@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from mlflow.entities import Metric
 
-from jupyterlab_aml.live import CLOSE_TOO_SLOW, LiveHub
+from jupyterlab_aml.live import LiveHub
+from jupyterlab_aml.live_connection import CLOSE_TOO_SLOW
 from jupyterlab_aml.workspaces.context import WorkspaceContext
 from jupyterlab_aml.workspaces.local import LocalWorkspace
 from jupyterlab_aml.workspaces.registry import WorkspaceManager

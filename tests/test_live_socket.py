@@ -10,7 +10,8 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from jupyterlab_aml.live import CLOSE_TOO_SLOW, LiveHub
+from jupyterlab_aml.live import LiveHub
+from jupyterlab_aml.live_connection import CLOSE_TOO_SLOW
 from jupyterlab_aml.live_socket import LIVE_PATH
 
 RUN, OTHER = "c" * 32, "d" * 32
