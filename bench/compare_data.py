@@ -10,9 +10,7 @@ start with ``v``, so ``datasets.py``'s clean-up of stale caches leaves it alone.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ import numpy as np
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
-from .datasets import DATA_DIR, DEFAULT_THREADS, METRICS_PER_BATCH, Log, _parallel
+from .datasets import DEFAULT_THREADS, METRICS_PER_BATCH, Log, _parallel, cached_store
 from .servers import MlflowServer
 
 # Bump when anything below changes what is generated.
@@ -66,20 +64,10 @@ def ensure_compare_dataset(
     *, regenerate: bool = False, threads: int = DEFAULT_THREADS, log: Log = print
 ) -> CompareDataset:
     """The cached data set, generated first when missing, stale, or asked for."""
-    root = DATA_DIR / cache_key()
-    manifest_path = root / "manifest.json"
-    if manifest_path.exists() and not regenerate:
-        return CompareDataset(root, json.loads(manifest_path.read_text()), generated_now=False)
-    if DATA_DIR.exists():
-        for child in DATA_DIR.iterdir():
-            if child.is_dir() and child.name.startswith("compare-") and child != root:
-                shutil.rmtree(child)  # another version's cache: never read again
-    if root.exists():
-        shutil.rmtree(root)  # an interrupted or unwanted generation
-    (root / "store").mkdir(parents=True)
-    manifest = _generate(root, threads, log)
-    manifest_path.write_text(json.dumps(manifest, indent=2))  # written last: marks it complete
-    return CompareDataset(root, manifest, generated_now=True)
+    root, manifest, generated_now = cached_store(
+        cache_key(), "compare-", lambda root: _generate(root, threads, log), regenerate=regenerate
+    )
+    return CompareDataset(root, manifest, generated_now=generated_now)
 
 
 def run_series(index: int) -> dict[str, np.ndarray]:

@@ -85,26 +85,36 @@ def ensure_dataset(
     *, regenerate: bool = False, threads: int = DEFAULT_THREADS, log: Log = print
 ) -> Dataset:
     """The cached data set, generated first when missing, stale, or asked for."""
-    root = DATA_DIR / cache_key()
+    root, manifest, generated_now = cached_store(
+        cache_key(), "v", lambda root: _generate(root, threads, log), regenerate=regenerate
+    )
+    return Dataset(root, manifest, generated_now=generated_now)
+
+
+def cached_store(
+    key: str,
+    family: str,
+    generate: Callable[[Path], dict[str, Any]],
+    *,
+    regenerate: bool = False,
+) -> tuple[Path, dict[str, Any], bool]:
+    """(root, manifest, generated now) of the cache ``DATA_DIR/key``, generated into
+    ``root/store`` when missing or asked for. Other versions of the same ``family`` (the key's
+    prefix) are removed: they are never read again."""
+    root = DATA_DIR / key
     manifest_path = root / "manifest.json"
     if manifest_path.exists() and not regenerate:
-        return Dataset(root, json.loads(manifest_path.read_text()), generated_now=False)
-    _drop_stale(root)
+        return root, json.loads(manifest_path.read_text()), False
+    if DATA_DIR.exists():
+        for child in DATA_DIR.iterdir():
+            if child.is_dir() and child != root and child.name.startswith(family):
+                shutil.rmtree(child)
     if root.exists():
         shutil.rmtree(root)  # an interrupted or unwanted generation
     (root / "store").mkdir(parents=True)
-    manifest = _generate(root, threads, log)
+    manifest = generate(root)
     manifest_path.write_text(json.dumps(manifest, indent=2))  # written last: marks it complete
-    return Dataset(root, manifest, generated_now=True)
-
-
-def _drop_stale(keep: Path) -> None:
-    """Remove caches of other data-set versions; they are never read again."""
-    if not DATA_DIR.exists():
-        return
-    for child in DATA_DIR.iterdir():
-        if child.is_dir() and child != keep and child.name.startswith("v"):
-            shutil.rmtree(child)
+    return root, manifest, True
 
 
 def history_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

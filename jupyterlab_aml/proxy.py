@@ -18,12 +18,12 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.call_context import CallContext
 from tornado import web
 
-from .errors import BadRequest, NotFound, NotReady, UpstreamError, UpstreamTimeout
+from .errors import BadRequest, NotFound, NotReady
 from .handlers_base import AmlHandler
 from .kernel_registry import KernelIdentity
 from .tap import MAX_TAPPED_BODY, PassthroughTap, add_provenance_tags, tapped_route
 from .workspaces.base import Workspace
-from .workspaces.rest_client import describe, new_session, raw_url
+from .workspaces.rest_client import new_session, raw_url, transport_errors
 
 # MLflow REST and artifact routes, for every kind.
 _API_PREFIXES = ("api/", "ajax-api/", "get-artifact", "model-versions/get-artifact")
@@ -282,7 +282,7 @@ class MlflowPassthroughHandler(AmlHandler):
         headers: dict[str, str],
         body: AsyncIterator[bytes] | bytes | None,
     ) -> aiohttp.ClientResponse:
-        try:
+        with transport_errors(f"workspace {workspace.name!r}"):
             return await _session(self.settings).request(
                 self.request.method or "GET",
                 url,
@@ -292,12 +292,6 @@ class MlflowPassthroughHandler(AmlHandler):
                 # Forward exactly what the caller sent and what the upstream answered.
                 skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
             )
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
-            raise UpstreamTimeout(f"workspace {workspace.name!r} did not answer in time") from err
-        except aiohttp.ClientError as err:
-            raise UpstreamError(
-                f"cannot reach workspace {workspace.name!r}: {describe(err)}"
-            ) from err
 
     @staticmethod
     async def _body_chunks(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:

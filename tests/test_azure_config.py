@@ -44,6 +44,7 @@ def test_custom_cloud_derives_its_scope_from_its_arm_endpoint(monkeypatch):
     assert endpoints.scope == "https://management.local.azurestack.external/.default"
     assert endpoints.custom_authority
     assert endpoints.studio is None
+    assert endpoints.cloud is None
 
 
 def test_named_cloud_keeps_its_scope_behind_an_overridden_arm_endpoint():

@@ -49,6 +49,8 @@ DEFAULT_CLOUD = "AzureCloud"
 class Endpoints:
     """What a workspace talks to: resolved from its cloud and any overrides."""
 
+    # The named cloud, or None for a custom one (its ARM endpoint is its own audience).
+    cloud: str | None
     arm: str
     authority: str
     scope: str
@@ -93,6 +95,7 @@ def resolve_endpoints(
         scope = f"{named.resource_manager}/.default"
     known_authorities = {c.authority_host for c in CLOUDS.values()}
     return Endpoints(
+        cloud=None if custom_cloud else named.name,
         arm=arm,
         authority=authority,
         scope=scope,

@@ -287,15 +287,11 @@ class AzureMlWorkspace(RestWorkspace):
         info = super().info()
         token = self.tokens.current if self.tokens is not None else None
         if token is not None and self.state != "signed_out":
-            info.identity = (
-                token.identity or describe_credential(self.credential_kind).split(" (")[0]
-            )
+            info.identity = token.identity  # from the token's claims (Azure's are JWTs)
             info.token_expires_on = token.expires_on
         info.extra = {
             **self.id.__dict__,
-            "cloud": self.options.get(
-                "cloud", "AzureCloud" if not self.options.get("arm_endpoint") else None
-            ),
+            "cloud": self.endpoints.cloud,
             "credential": self.credential_kind,
             "studio_url": self.endpoints.studio,
         }

@@ -32,6 +32,17 @@ class Workspace(abc.ABC):
     def ensure_started(self) -> None:  # noqa: B027 - optional hook
         """Start a workspace that starts lazily; called before it is used."""
 
+    def probe_due(self) -> bool:
+        """Whether listing workspaces should check this one again (a remote server that may
+        have come back, a sign-in made elsewhere). Kinds that need no re-check say False."""
+        return False
+
+    def probe_due_now(self) -> None:  # noqa: B027 - optional hook
+        """Mark a re-check as under way so concurrent lists do not start another."""
+
+    async def probe(self) -> None:  # noqa: B027 - optional hook
+        """Check again, in the background; the result shows in state and detail."""
+
     @abc.abstractmethod
     def info(self) -> WorkspaceInfo:
         """State and display fields for the wire."""

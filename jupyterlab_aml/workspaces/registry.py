@@ -96,7 +96,7 @@ class WorkspaceManager:
     def list(self) -> dict[str, Any]:
         """The wire form of ``GET api/workspaces``; re-probes stale remote servers meanwhile."""
         for workspace in self._workspaces.values():
-            if isinstance(workspace, MlflowWorkspace | AzureMlWorkspace) and workspace.probe_due():
+            if workspace.probe_due():
                 workspace.probe_due_now()
                 self._in_background(workspace.probe())
         return {

@@ -170,9 +170,8 @@ class RestWorkspace(Workspace):
         end_step: int | None,
     ) -> dict[str, Any]:
         """``metric_history`` for a run already read (MLflow JSON): no second lookup."""
-        run_id = raw_run.get("info", {}).get("run_id") or raw_run.get("info", {}).get(
-            "run_uuid", ""
-        )
+        info = raw_run.get("info", {})
+        run_id = info.get("run_id") or info.get("run_uuid", "")
         if not has_metric(raw_run, key):
             raise NotFound(f"run {run_id!r} has no metric {key!r}")
         version = history_version(raw_run, key)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
@@ -115,7 +115,7 @@ class MlflowRestClient:
         headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        try:
+        with transport_errors(self._display):
             async with self.session.request(
                 method,
                 self._url(path),
@@ -125,10 +125,6 @@ class MlflowRestClient:
                 allow_redirects=False,
             ) as response:
                 return response.status, await response.read(), headers
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
-            raise UpstreamTimeout(f"{self._display} did not answer in time") from err
-        except aiohttp.ClientError as err:
-            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
 
     async def _renewed(self, sent_headers: dict[str, str]) -> bool:
         return self._on_unauthorized is not None and await self._on_unauthorized(sent_headers)
@@ -153,15 +149,22 @@ class MlflowRestClient:
         self, method: str, path: str, params: Any
     ) -> tuple[aiohttp.ClientResponse, dict[str, str]]:
         headers = {**await self._auth_headers(), "Accept-Encoding": "identity"}
-        try:
+        with transport_errors(self._display):
             response = await self.session.request(
                 method, self._url(path), params=params, headers=headers, allow_redirects=False
             )
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
-            raise UpstreamTimeout(f"{self._display} did not answer in time") from err
-        except aiohttp.ClientError as err:
-            raise UpstreamError(f"cannot reach {self._display}: {describe(err)}") from err
         return response, headers
+
+
+@contextmanager
+def transport_errors(display: str) -> Iterator[None]:
+    """Turn a timeout or a connection failure talking to ``display`` into a domain error."""
+    try:
+        yield
+    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
+        raise UpstreamTimeout(f"{display} did not answer in time") from err
+    except aiohttp.ClientError as err:
+        raise UpstreamError(f"cannot reach {display}: {describe(err)}") from err
 
 
 def describe(err: BaseException) -> str:
