@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .errors import BadRequest
-from .metrics import select_indices
+from .sampling import select_indices
 
 if TYPE_CHECKING:
     from .live import LiveHub

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import BadRequest, NotFound, UpstreamError
 from .models import wire_float
+from .sampling import select_indices
 
 GET_HISTORY = "api/2.0/mlflow/metrics/get-history"
 # Measured on `mlflow server` (sqlite), 1M points: the server spends ~45 us per point whatever
@@ -76,13 +77,18 @@ class MetricPoints:
         )
 
     @classmethod
+    def empty(cls) -> MetricPoints:
+        """No points."""
+        return cls(np.empty(0), np.empty(0), np.empty(0))
+
+    @classmethod
     def concat(cls, parts: Iterable[MetricPoints]) -> MetricPoints:
         """Join histories (for example REST pages) into one sorted history."""
         parts = list(parts)
         if len(parts) == 1:
             return parts[0]
         if not parts:
-            return cls(np.empty(0), np.empty(0), np.empty(0))
+            return cls.empty()
         return cls(
             np.concatenate([p.steps for p in parts]),
             np.concatenate([p.timestamps for p in parts]),
@@ -97,66 +103,6 @@ def _is_sorted(steps: np.ndarray, timestamps: np.ndarray, values: np.ndarray) ->
     value_ok = np.isnan(values[1:]) | (values[1:] >= values[:-1])
     time_ok = (time_diff > 0) | ((time_diff == 0) & value_ok)
     return bool(np.all((step_diff > 0) | ((step_diff == 0) & time_ok)))
-
-
-def select_indices(values: np.ndarray, max_points: int) -> np.ndarray:
-    """Sorted indices of at most ``max_points`` values, keeping every bucket's extremes.
-
-    Buckets hold equal counts of points. Each gives its first, last, min and max (M4), and its
-    first NaN when the budget allows, since a NaN usually marks a diverged run. The global first,
-    last, min and max are always among them.
-    """
-    n = len(values)
-    if n <= max_points:
-        return np.arange(n)
-    nan = np.isnan(values)
-    nan_positions = np.flatnonzero(nan)
-    buckets, keep_nan = _bucket_count(n, max_points, nan_positions)
-    starts = (np.arange(buckets, dtype=np.int64) * n) // buckets
-    ends = np.append(starts[1:], n)
-    sizes = ends - starts
-    # fmin/fmax skip NaN; a bucket of NaN only gives NaN and so matches no value below.
-    mins = np.fmin.reduceat(values, starts)
-    maxs = np.fmax.reduceat(values, starts)
-    chosen = [
-        starts,
-        ends - 1,
-        _first_in_buckets(np.flatnonzero(values == np.repeat(mins, sizes)), starts, ends),
-        _first_in_buckets(np.flatnonzero(values == np.repeat(maxs, sizes)), starts, ends),
-    ]
-    if keep_nan:
-        chosen.append(_first_in_buckets(nan_positions, starts, ends))
-    if len(nan_positions) < n:
-        # Already some bucket's min and max; listed so the guarantee does not rest on ties.
-        finite = values[~nan]
-        chosen.append(np.flatnonzero(~nan)[[np.argmin(finite), np.argmax(finite)]])
-    return np.unique(np.concatenate(chosen))
-
-
-def _bucket_count(n: int, max_points: int, nan_positions: np.ndarray) -> tuple[int, bool]:
-    """Most buckets whose 4 points (5 where a NaN falls) fit ``max_points``."""
-    buckets = max(1, max_points // 4)
-    if not len(nan_positions):
-        return buckets, False
-    floor = max(1, max_points // 5)
-    while True:
-        starts = (np.arange(buckets, dtype=np.int64) * n) // buckets
-        ends = np.append(starts[1:], n)
-        nan_buckets = len(_first_in_buckets(nan_positions, starts, ends))
-        if 4 * buckets + nan_buckets <= max_points:
-            return buckets, True
-        if buckets <= floor:
-            return buckets, 5 * buckets <= max_points
-        buckets = max(floor, min(buckets - 1, (max_points - nan_buckets) // 4))
-
-
-def _first_in_buckets(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """For each bucket holding any of the sorted ``positions``, the first of them."""
-    if not len(positions):
-        return positions
-    at = np.searchsorted(positions, starts)
-    first = positions[np.minimum(at, len(positions) - 1)]
-    return first[(at < len(positions)) & (first < ends)]
 
 
 def history_response(

@@ -26,6 +26,7 @@ _PREFIXES = ("api/2.0/mlflow/", "ajax-api/2.0/mlflow/")
 TAPPED_ROUTES = frozenset(
     {"runs/create", "runs/log-metric", "runs/log-batch", "runs/update", "runs/set-terminated"}
 )
+_ENDED = frozenset({"FINISHED", "FAILED", "KILLED"})
 # Bodies of tapped routes are small JSON (log-batch holds at most 1000 metrics); anything larger
 # is forwarded as a stream and not tapped.
 MAX_TAPPED_BODY = 8 * 1024 * 1024
@@ -170,7 +171,7 @@ class PassthroughTap:
     def _status_changed(self, workspace: str, body: bytes) -> None:
         payload = json.loads(body)
         run_id = payload.get("run_id") or payload.get("run_uuid")
-        if not run_id or self.live is None:
+        if not run_id:
             return
         # The kernel's response does not wait for this: the full run is fetched afterwards.
         task = asyncio.ensure_future(self._publish_run(workspace, str(run_id)))
@@ -179,5 +180,9 @@ class PassthroughTap:
 
     async def _publish_run(self, workspace: str, run_id: str) -> None:
         with contextlib.suppress(Exception):
-            run = await self.kernels.workspaces.get(workspace).get_run(run_id)
-            self.live.publish_run(workspace, run.to_json())
+            target = self.kernels.workspaces.get(workspace)
+            run = await target.get_run(run_id)
+            if self.live is not None:
+                self.live.publish_run(workspace, run.to_json())
+            if run.status in _ENDED:
+                target.run_finished(run_id)

@@ -43,6 +43,9 @@ class Workspace(abc.ABC):
     async def probe(self) -> None:  # noqa: B027 - optional hook
         """Check again, in the background; the result shows in state and detail."""
 
+    def run_finished(self, run_id: str) -> None:  # noqa: B027 - optional hook
+        """A run logged through the passthrough has ended: its histories are final now."""
+
     @abc.abstractmethod
     def info(self) -> WorkspaceInfo:
         """State and display fields for the wire."""

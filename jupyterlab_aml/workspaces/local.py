@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,14 @@ from .local_history import (
 from .local_runs import experiments_of_runs, ordered_run_ids, page_offset, parse_joined_order_by
 from .local_runs import page_token as next_page_token
 from .rest import MLFLOW_API, RestWorkspace, history_version
+from .series_summaries import SUMMARY_FILE, SeriesSummaries
 
 log = logging.getLogger(__name__)
 
 # Above this page size the run-id filter gets long; MLflow's own search is used instead.
 _FAST_PAGE_MAX = 1000
+# The store's long series are summarized this long after it starts, off the startup path.
+INDEX_DELAY_S = 5.0
 
 
 class LocalWorkspace(RestWorkspace):
@@ -48,7 +53,9 @@ class LocalWorkspace(RestWorkspace):
         self.server = EmbeddedMlflowServer(
             self.store_dir, on_state=self.set_state, on_ready=self._serving
         )
-        self._warming: set[asyncio.Task[Any]] = set()
+        self.summaries = SeriesSummaries(self.db_path, self.store_dir / SUMMARY_FILE)
+        self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = threading.Event()  # ends an index pass between two series
 
     @property
     def db_path(self) -> Path:
@@ -95,7 +102,8 @@ class LocalWorkspace(RestWorkspace):
 
     async def stop(self) -> None:
         """Stop the server and any background work. Safe to call twice."""
-        for task in list(self._warming):
+        self._stopping.set()
+        for task in list(self._background):
             task.cancel()
         await self.server.stop()
         await super().stop()
@@ -105,6 +113,30 @@ class LocalWorkspace(RestWorkspace):
         await RestWorkspace.stop(self)  # drop pooled connections to the previous child
         self._client = self.make_client()
         self.set_state("ready", "")
+        self._index_later(None, INDEX_DELAY_S)
+
+    # ---- series summaries (series_summaries.py) ------------------------------------------------
+    def run_finished(self, run_id: str) -> None:
+        """Summarize the ended run's long series while nobody waits for them."""
+        self._index_later(run_id, 0.0)
+
+    def _index_later(self, run_id: str | None, delay: float) -> None:
+        async def index() -> None:
+            await asyncio.sleep(delay)
+            try:
+                written = await asyncio.to_thread(self.summaries.index, run_id, self._stopping)
+            except (sqlite3.Error, OSError) as error:  # charts read the points instead
+                log.warning("could not summarize the metric series of %s: %s", self.db_path, error)
+                return
+            if written:
+                log.info("summarized %d metric series of %s", written, run_id or "the store")
+
+        self._in_background(index())
+
+    def _in_background(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ---- fast paths ----------------------------------------------------------------------------
     async def search_runs(
@@ -179,15 +211,16 @@ class LocalWorkspace(RestWorkspace):
     async def prefetch_histories(
         self, raw_runs: dict[str, dict[str, Any]], pairs: list[tuple[str, str]]
     ) -> None:
-        """Read the uncached short histories of a comparison together, on one connection in
-        one worker thread, and hand them to the cache (long ones keep the SQL sampler)."""
+        """Read the uncached short histories of a comparison that have no summary together, on
+        one connection in one worker thread, and hand them to the cache (summarized ones are
+        sampled from their summary, long ones in SQL)."""
         cache = self.context.history_cache
         versions = {(r, k): history_version(raw_runs[r], k) for r, k in pairs}
         wanted = [p for p in pairs if not cache.holds(self.name, *p, versions[p])]
         if len(wanted) < 2:
             return
         before = cache.invalidations
-        loaded = await asyncio.to_thread(load_small_histories_sqlite, self.db_path, wanted)
+        loaded = await asyncio.to_thread(self._load_unsummarized, wanted)
         if cache.invalidations != before:
             return  # a kernel logged meanwhile: each series loads on its own, afresh
         for (run_id, key), points in loaded.items():
@@ -196,11 +229,34 @@ class LocalWorkspace(RestWorkspace):
                 return points
 
             await cache.points(self.name, run_id, key, version=versions[(run_id, key)], load=ready)
+            self._summarize_later(run_id, key, points)
+
+    def _load_unsummarized(
+        self, pairs: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], MetricPoints]:
+        summarized = self.summaries.summarized(pairs)
+        unsummarized = [p for p in pairs if p not in summarized]
+        return load_small_histories_sqlite(self.db_path, unsummarized) if unsummarized else {}
 
     # ---- fast path -----------------------------------------------------------------------------
     async def load_history(self, run_id: str, key: str) -> MetricPoints:
-        """Read our own sqlite store read-only (about 0.9 s for 1M points)."""
-        return await asyncio.to_thread(load_points_sqlite, str(self.db_path), run_id, key)
+        """Read our own sqlite store read-only (about 0.9 s for 1M points); a long history is
+        summarized on the way, so that the next server reads the summary instead."""
+        points = await asyncio.to_thread(load_points_sqlite, str(self.db_path), run_id, key)
+        self._summarize_later(run_id, key, points)
+        return points
+
+    def _summarize_later(self, run_id: str, key: str, points: MetricPoints) -> None:
+        if len(points) < self.summaries.min_points:
+            return
+
+        def summarize() -> None:
+            try:
+                self.summaries.summarize(run_id, key, points)
+            except (sqlite3.Error, OSError) as error:  # an optimisation only: log and go on
+                log.warning("could not summarize %s/%s in %s: %s", run_id, key, self.db_path, error)
+
+        self._in_background(asyncio.to_thread(summarize))
 
     def history_sampler(
         self,
@@ -212,37 +268,36 @@ class LocalWorkspace(RestWorkspace):
         start_step: int | None,
         end_step: int | None,
     ) -> Callable[[], Awaitable[dict[str, Any] | None]]:
-        """Sample long histories in SQL (about 0.5 s for 1M points), then load every point in
-        the background so that zooming into the chart is answered from memory."""
+        """Sample from the series' summary (tens of ms for 1M points); without one, sample long
+        histories in SQL (about 0.5 s for 1M points), then load every point in the background,
+        which summarizes them and keeps them in memory for zooming."""
+
+        def in_sql() -> tuple[dict[str, Any] | None, bool]:
+            args = {"max_points": max_points, "start_step": start_step, "end_step": end_step}
+            try:
+                body = self.summaries.sample(run_id, key, **args)
+            except (sqlite3.Error, OSError) as error:  # e.g. a read-only store: read the points
+                log.warning("metric summaries of %s unusable: %s", self.db_path, error)
+                body = None
+            if body is not None:
+                return body, True
+            return sample_response_sqlite(str(self.db_path), run_id, key, **args), False
 
         async def sample() -> dict[str, Any] | None:
-            body = await asyncio.to_thread(
-                sample_response_sqlite,
-                str(self.db_path),
-                run_id,
-                key,
-                max_points=max_points,
-                start_step=start_step,
-                end_step=end_step,
-            )
-            if body is not None:
-                self._warm_history(run_id, key, version)
+            body, summarized = await asyncio.to_thread(in_sql)
+            if body is not None and not summarized:
+                self._in_background(
+                    self.context.history_cache.points(
+                        self.name,
+                        run_id,
+                        key,
+                        version=version,
+                        load=lambda: self.load_history(run_id, key),
+                    )
+                )
             return body
 
         return sample
-
-    def _warm_history(self, run_id: str, key: str, version: Any) -> None:
-        task = asyncio.create_task(
-            self.context.history_cache.points(
-                self.name,
-                run_id,
-                key,
-                version=version,
-                load=lambda: self.load_history(run_id, key),
-            )
-        )
-        self._warming.add(task)
-        task.add_done_callback(self._warming.discard)
 
     # ---- live polling (jupyterlab_aml.live_poll): incremental reads from sqlite ---------------
     # A range on index_metrics_run_uuid_key_step; the timestamp test runs inside SQLite, so

@@ -28,7 +28,9 @@ from ..metrics import MetricPoints, history_response
 # would add a sort in SQLite (+30%); ties within a step are rare, and MetricPoints orders them.
 _POINT = "SELECT step, timestamp, iif(is_nan, 9e999, value)"
 _COLUMNS = f"{_POINT} FROM metrics"
-_CHUNK_SQL = f"{_COLUMNS} WHERE run_uuid = ? AND key = ? AND step >= ? ORDER BY step LIMIT ?"
+_CHUNK_SQL = (
+    f"{_COLUMNS} WHERE run_uuid = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step LIMIT ?"
+)
 _ONE_STEP_SQL = f"{_COLUMNS} WHERE run_uuid = ? AND key = ? AND step = ?"
 # Sampling in SQL: one short index-range query per bucket and role, each walking
 # index_metrics_run_uuid_key_step. min()/max() name their row's step and timestamp (SQLite's
@@ -55,7 +57,7 @@ _ROW = np.dtype([("step", np.int64), ("timestamp", np.int64), ("value", np.float
 CHUNK_ROWS = 50_000
 # The MLflow server may hold a write lock for a moment while a kernel logs a batch.
 _BUSY_TIMEOUT_S = 10.0
-_MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
+MIN_STEP, MAX_STEP = -(2**63), 2**63 - 1
 
 
 def connect_read_only(db_path: str | Path) -> sqlite3.Connection:
@@ -69,7 +71,7 @@ def load_points_sqlite(
 ) -> MetricPoints:
     """Every logged point of ``key`` in ``run_id`` (empty when either is unknown)."""
     with closing(connect_read_only(db_path)) as connection:
-        return _load_points(connection, run_id, key, chunk_rows)
+        return load_points(connection, run_id, key, chunk_rows=chunk_rows)
 
 
 def load_small_histories_sqlite(
@@ -81,19 +83,30 @@ def load_small_histories_sqlite(
     found: dict[tuple[str, str], MetricPoints] = {}
     with closing(connect_read_only(db_path)) as connection:
         for run_id, key in pairs:
-            args = (run_id, key, _MIN_STEP, _MAX_STEP)
-            if connection.execute(_COUNT_SQL, args).fetchone()[0] < below:
-                found[(run_id, key)] = _load_points(connection, run_id, key, CHUNK_ROWS)
+            if count_points(connection, run_id, key, MIN_STEP, MAX_STEP) < below:
+                found[(run_id, key)] = load_points(connection, run_id, key)
     return found
 
 
-def _load_points(
-    connection: sqlite3.Connection, run_id: str, key: str, chunk_rows: int
+def count_points(connection: sqlite3.Connection, run_id: str, key: str, low: int, high: int) -> int:
+    """How many points of ``key`` in ``run_id`` lie in steps ``[low, high]`` (index only)."""
+    return connection.execute(_COUNT_SQL, (run_id, key, low, high)).fetchone()[0]
+
+
+def load_points(
+    connection: sqlite3.Connection,
+    run_id: str,
+    key: str,
+    low: int = MIN_STEP,
+    high: int = MAX_STEP,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> MetricPoints:
+    """The points of ``key`` in ``run_id`` in steps ``[low, high]``, read in chunks."""
     parts: list[np.ndarray] = []
-    start = _MIN_STEP
+    start = low
     while True:
-        rows = _fetch(connection, _CHUNK_SQL, (run_id, key, start, chunk_rows))
+        rows = _fetch(connection, _CHUNK_SQL, (run_id, key, start, high, chunk_rows))
         if len(rows) < chunk_rows:
             parts.append(rows)
             break
@@ -106,7 +119,7 @@ def _load_points(
             continue
         # One step alone fills the chunk (metrics logged without a step all sit at step 0).
         parts.append(_fetch(connection, _ONE_STEP_SQL, (run_id, key, last)))
-        if last == _MAX_STEP:
+        if last == high:
             break
         start = last + 1
     rows = np.concatenate(parts)
@@ -136,8 +149,8 @@ def sample_response_sqlite(
     the budget kept for them allows. That is None (read everything) for small ranges, and when
     points crowd onto few steps, as metrics logged without a step do.
     """
-    low = _MIN_STEP if start_step is None else start_step
-    high = _MAX_STEP if end_step is None else end_step
+    low = MIN_STEP if start_step is None else start_step
+    high = MAX_STEP if end_step is None else end_step
     with closing(connect_read_only(db_path)) as connection:
 
         def one(sql: str, *args: int) -> tuple | None:
