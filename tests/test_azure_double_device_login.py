@@ -11,9 +11,7 @@ import requests
 from azure.identity import AuthenticationRecord, DeviceCodeCredential
 
 from .azure_double import AzureDouble
-from .azure_double.fixtures import arm_get, with_workspace
-
-CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+from .azure_double.fixtures import CLI_CLIENT_ID, arm_get, with_workspace
 
 
 @pytest.fixture

@@ -37,6 +37,14 @@ WORKSPACE = "ws-double"
 CLIENT_ID = "5e8b1b2c-7c1d-4a5e-9f00-000000000001"
 CLIENT_SECRET = "double-client-secret"  # a test double's: it guards nothing
 API_VERSION = "2024-10-01"
+# Azure CLI's public client id, as device-code sign-ins use it.
+CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+# Resource manager scopes of the public, China and US Government clouds.
+CLOUD_SCOPES = (
+    "https://management.azure.com/.default",
+    "https://management.chinacloudapi.cn/.default",
+    "https://management.usgovcloudapi.net/.default",
+)
 
 
 @contextmanager
