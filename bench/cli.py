@@ -6,6 +6,7 @@ import argparse
 
 from .datasets import DEFAULT_THREADS
 from .registry import BENCHES
+from .summaries import MODES
 
 DESCRIPTION = """
 Run the benches: ``python -m bench [--only embedded,history,runs,...] [--repeats N]``.
@@ -38,6 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--threads", type=int, default=DEFAULT_THREADS, help="client threads for generating data"
+    )
+    parser.add_argument(
+        "--summaries",
+        choices=MODES,
+        default="built",
+        help="series summaries of the data sets before servers start (default: built)",
     )
     parser.add_argument(
         "--keep-workdir", action="store_true", help="keep server logs and temporary stores"

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .summaries import describe as describe_summaries
+
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
@@ -73,6 +75,8 @@ def header_markdown(meta: dict[str, Any]) -> str:
             f"({', '.join(f'{k} {v:.0f} s' for k, v in meta['bench_seconds'].items())})."
         ),
     ]
+    for where, prepared in meta.get("summaries", {}).items():
+        lines += ["", f"{where}: {describe_summaries(prepared)}"]
     if data:
         generation = data["generation"]
         how = "generated in this run" if data["generated_now"] else "cached"

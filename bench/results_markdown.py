@@ -9,10 +9,14 @@ from typing import Any
 from . import azure_passthrough, browser, compare_api, compare_browser, embedded, history, runs_page
 from .registry import KERNEL_BENCHES
 from .report import fmt_ratio, fmt_seconds, header_markdown, markdown_table
+from .summaries import describe as describe_summaries
 
 
 def _compare_markdown(result: dict[str, Any]) -> str:
-    sections = [compare_api.markdown(result["api"])]
+    sections = [
+        compare_api.markdown(result["api"]),
+        describe_summaries(result.get("summaries")) + "\n",
+    ]
     browser = result.get("browser", {})
     if "error" in browser:
         sections.append(f"## Compare in the browser: failed\n\n```\n{browser['error']}\n```\n")

@@ -11,7 +11,16 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import azure_passthrough, browser, compare_api, compare_browser, embedded, history, runs_page
+from . import (
+    azure_passthrough,
+    browser,
+    compare_api,
+    compare_browser,
+    embedded,
+    history,
+    runs_page,
+    summaries,
+)
 from .compare_data import ensure_compare_dataset
 from .datasets import Dataset, ensure_dataset
 from .kernel_server import start_kernel_server
@@ -53,8 +62,15 @@ def run_selected(
             dataset = _dataset(args, meta)
             with _timed_bench(meta, "browser"):
                 benches["browser"] = browser.run(
-                    dataset, work_dir / "browser", repeats=args.browser_repeats, log=log
+                    dataset,
+                    work_dir / "browser",
+                    repeats=args.browser_repeats,
+                    summaries_mode=args.summaries,
+                    log=log,
                 )
+            meta.setdefault("summaries", {})["browser"] = benches["browser"]["meta"]["servers"][
+                "summaries"
+            ]
     if "compare" in args.selected:
         with _timed_bench(meta, "compare"), _failure_recorded(benches, "compare"):
             benches["compare"] = _compare_bench(args, work_dir / "compare")
@@ -102,6 +118,9 @@ def _served_benches(
 ) -> None:
     """History and runs share one data set, one direct MLflow server and one Jupyter server."""
     dataset = _dataset(args, meta)
+    meta.setdefault("summaries", {})["history and runs"] = summaries.prepare(
+        dataset.store_dir, args.summaries, log
+    )
     direct = MlflowServer(
         dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
     )
@@ -144,7 +163,10 @@ def _compare_bench(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     second fresh Jupyter server (its first opening is cold). A browser failure is recorded
     beside the API figures."""
     dataset = ensure_compare_dataset(regenerate=args.regenerate, threads=args.threads, log=log)
-    result: dict[str, Any] = {"dataset": dataset.manifest}
+    result: dict[str, Any] = {
+        "dataset": dataset.manifest,
+        "summaries": summaries.prepare(dataset.store_dir, args.summaries, log),
+    }
     direct = MlflowServer(
         dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
     )

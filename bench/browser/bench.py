@@ -20,6 +20,7 @@ from typing import Any
 
 from ..datasets import HISTORY_EXPERIMENT, RUNS_EXPERIMENT, Dataset
 from ..servers import JupyterServer, MlflowServer
+from ..summaries import prepare as prepare_summaries
 from .notebooks import (
     CHART_NOTEBOOK,
     LIVE_KEY,
@@ -123,13 +124,19 @@ def _config(
 
 
 def run(
-    dataset: Dataset, work_dir: Path, *, repeats: int, log: Callable[[str], None] = print
+    dataset: Dataset,
+    work_dir: Path,
+    *,
+    repeats: int,
+    summaries_mode: str = "built",
+    log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Start Lab and MLflow's UI on a copy of the data set, drive Chromium, summarise."""
     node, _ = _check_tools()
     port = int(os.environ.get("AML_BENCH_BROWSER_PORT", DEFAULT_PORT))
     store = work_dir / "store"
     copy_seconds = _copy_store(dataset, store)
+    summarized = prepare_summaries(store, summaries_mode, log)
     jupyter = JupyterServer(work_dir / "jupyter", store)
     direct = MlflowServer(store, workers=1, job_execution=False, log_path=work_dir / "direct.log")
     _on_port(jupyter, port)
@@ -138,6 +145,7 @@ def run(
         log(f"  starting Lab on :{port} and `mlflow server --workers 1` on :{port + 1}")
         servers = {
             "store_copy_seconds": copy_seconds,
+            "summaries": summarized,
             "direct_mlflow_start_seconds": direct.start(),
             "jupyter_start_seconds": jupyter.start(),
             "local_ready_after_jupyter_seconds": jupyter.wait_workspace_ready("local"),
