@@ -124,7 +124,9 @@ def _served_benches(
     direct = MlflowServer(
         dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
     )
-    jupyter = JupyterServer(work_dir / "jupyter", dataset.store_dir)
+    jupyter = JupyterServer(
+        work_dir / "jupyter", dataset.store_dir, extra_args=summaries.server_args(args.summaries)
+    )
     with direct, jupyter:
         with _timed_bench(meta, "servers"):
             log("starting a direct `mlflow server --workers 1` and Jupyter on the data set")
@@ -170,7 +172,14 @@ def _compare_bench(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     direct = MlflowServer(
         dataset.store_dir, workers=1, job_execution=False, log_path=work_dir / "direct.log"
     )
-    with direct, JupyterServer(work_dir / "jupyter-api", dataset.store_dir) as jupyter:
+    with (
+        direct,
+        JupyterServer(
+            work_dir / "jupyter-api",
+            dataset.store_dir,
+            extra_args=summaries.server_args(args.summaries),
+        ) as jupyter,
+    ):
         direct.start()
         jupyter.start()
         jupyter.wait_workspace_ready("local")
@@ -180,7 +189,7 @@ def _compare_bench(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         work_dir / "jupyter-browser",
         dataset.store_dir,
         # The page script drives JupyterLab through `window.jupyterapp`, as Galata does.
-        extra_args=("--LabApp.expose_app_in_browser=True",),
+        extra_args=("--LabApp.expose_app_in_browser=True", *summaries.server_args(args.summaries)),
     )
     with browser_server as jupyter:
         jupyter.start()

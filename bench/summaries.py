@@ -2,9 +2,9 @@
 before its servers start, so that a "first call" figure says which path it measured.
 
 ``built``: every long series summarized, as on a store whose runs were logged through the
-extension (summarized when each run ended) or that one earlier server start indexed.
-``none``: the summaries file removed, as on the first start after an upgrade: first calls read
-the points, while the server's own pass summarizes the store in the background.
+extension (summarized while they log and when they end) or that one earlier server start
+indexed. ``off``: no summaries, and servers started with ``AmlExtension.series_summaries=False``:
+every first call reads the points, as before summaries existed.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from typing import Any
 
 from jupyterlab_aml.workspaces.series_summaries import SUMMARY_FILE, SeriesSummaries
 
-MODES = ("built", "none")
+MODES = ("built", "off")
 
 
 def prepare(store_dir: Path, mode: str, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Build or remove the summaries of ``store_dir``; what was done, for the results."""
     path = store_dir / SUMMARY_FILE
-    if mode == "none":
+    if mode == "off":
         for leftover in ("", "-wal", "-shm"):
             Path(f"{path}{leftover}").unlink(missing_ok=True)
-        log(f"  series summaries of {store_dir.name}: none (removed)")
-        return {"mode": "none"}
+        log(f"  series summaries of {store_dir.name}: off")
+        return {"mode": "off"}
     started = time.perf_counter()
     written = SeriesSummaries(store_dir / "mlflow.db", path).index()
     seconds = time.perf_counter() - started
@@ -34,14 +34,19 @@ def prepare(store_dir: Path, mode: str, log: Callable[[str], None] = print) -> d
     return {"mode": "built", "series_written": written, "seconds": seconds}
 
 
+def server_args(mode: str) -> tuple[str, ...]:
+    """The Jupyter server options for ``mode``."""
+    return ("--AmlExtension.series_summaries=False",) if mode == "off" else ()
+
+
 def describe(prepared: dict[str, Any] | None) -> str:
     """One sentence for a results section."""
     if not prepared:
         return ""
-    if prepared["mode"] == "none":
+    if prepared["mode"] == "off":
         return (
-            "Series summaries: none (removed before the servers started, as on the first start "
-            "after an upgrade; first calls read the points)."
+            "Series summaries: off (`AmlExtension.series_summaries=False`): first calls read "
+            "the points, as before summaries existed."
         )
     return (
         f"Series summaries: built before the servers started ({prepared['series_written']} "

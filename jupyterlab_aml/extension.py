@@ -48,6 +48,13 @@ class AmlExtension(ExtensionApp):
         help="Start the embedded MLflow server with Jupyter. When False it starts on first use "
         "(saves about 250 MB for users who only track to remote workspaces).",
     )
+    series_summaries = Bool(
+        True,
+        config=True,
+        help="Keep summaries of the embedded store's long metric series in a file beside its "
+        "database (aml-series-summaries.db), so charts of long series draw from a few thousand "
+        "rows instead of every point. False reads the points every time.",
+    )
     max_points = Int(
         1000, config=True, help="Default number of points a metric history is sampled down to."
     )
@@ -113,6 +120,7 @@ class AmlExtension(ExtensionApp):
                 root_dir=Path(self.serverapp.root_dir),
             ),
             local_autostart=self.local_autostart,
+            local_summaries=self.series_summaries,
         )
         serverapp = self.serverapp
         self.live = LiveHub(self.manager, poll_interval=self.poll_interval)

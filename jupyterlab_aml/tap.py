@@ -154,6 +154,7 @@ class PassthroughTap:
         run_id, points = parsed
         for key in points:
             self.history_cache.invalidate(workspace, run_id, key)
+        self.kernels.workspaces.get(workspace).points_logged(run_id, list(points))
         if self.live is not None:
             self.live.publish_metrics(workspace, run_id, points)
 

@@ -11,6 +11,7 @@ import pytest
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
+from jupyterlab_aml.workspaces import summary_upkeep
 from jupyterlab_aml.workspaces.series_summaries import SUMMARY_FILE
 
 
@@ -30,29 +31,42 @@ def passthrough_client(jp_serverapp, jp_base_url, jp_http_port, monkeypatch):
     return MlflowClient(f"http://127.0.0.1:{jp_http_port}{jp_base_url}aml/mlflow/local")
 
 
+def log_points(client: MlflowClient, run_id: str, points: range, offset: float = 0.0) -> None:
+    """Points of "m" at those steps; the one at ``spike_step(len(points))`` is 500 + offset."""
+    values = {i: math.sin(i / 50) + offset for i in points}
+    if spike_step(len(points)) in values:
+        values[spike_step(len(points))] = 500.0 + offset
+    steps = list(points)
+    for start in range(0, len(steps), 1_000):
+        batch = [Metric("m", values[i], 10 + i, i) for i in steps[start : start + 1_000]]
+        client.log_batch(run_id, metrics=batch)
+
+
 def log_ended_runs(client: MlflowClient, count: int, points: int) -> list[str]:
     run_ids = []
     for r in range(count):
         run_id = client.create_run("0").info.run_id
-        values = [math.sin(i / 50) + r for i in range(points)]
-        values[spike_step(points)] = 500.0 + r
-        for start in range(0, points, 1_000):
-            batch = [Metric("m", values[i], 10 + i, i) for i in range(start, start + 1_000)]
-            client.log_batch(run_id, metrics=batch)
+        log_points(client, run_id, range(points), offset=r)
         client.set_terminated(run_id)
         run_ids.append(run_id)
     return run_ids
 
 
-def summarized_runs(store) -> set[str]:
+def summarized_points(store) -> dict[str, int]:
+    """Points covered per summarized run (of metric "m")."""
     path = store / SUMMARY_FILE
     if not path.exists():
-        return set()
+        return {}
     with sqlite3.connect(path) as own:
         try:
-            return {r for (r,) in own.execute("SELECT run_uuid FROM series WHERE NOT dense")}
+            rows = own.execute("SELECT run_uuid, points FROM series WHERE NOT dense AND key='m'")
+            return dict(rows.fetchall())
         except sqlite3.DatabaseError:  # not created yet, or not (yet) a database again
-            return set()
+            return {}
+
+
+def summarized_runs(store) -> set[str]:
+    return set(summarized_points(store))
 
 
 async def test_ended_runs_are_summarized_and_answered_from_the_summary(
@@ -110,3 +124,46 @@ async def test_a_summaries_file_that_is_not_a_database_is_started_afresh(
     assert body["last"]["step"] == 2_999
     code, listing = await aml_fetch("api", "workspaces")
     assert code == 200 and listing["workspaces"][0]["state"] == "ready"
+
+
+async def test_a_running_run_is_summarized_while_it_logs(
+    aml_fetch, local_ready, wait_for, passthrough_client, aml_dirs, monkeypatch
+):
+    monkeypatch.setattr(summary_upkeep, "REFRESH_DELAY_S", 0.3)
+    await local_ready()
+    # MLflow's client blocks: off the loop that serves Jupyter.
+    run_id = (await asyncio.to_thread(passthrough_client.create_run, "0")).info.run_id
+    await asyncio.to_thread(log_points, passthrough_client, run_id, range(3_000))
+
+    async def covered(points: int):
+        return summarized_points(aml_dirs["store"]).get(run_id) == points
+
+    await wait_for(lambda: covered(3_000), timeout=30)  # the run has not ended
+    await asyncio.to_thread(log_points, passthrough_client, run_id, range(3_000, 3_500), 7.0)
+    await wait_for(lambda: covered(3_500), timeout=30)  # new points appended
+    code, body = await aml_fetch(
+        "api", "workspaces", "local", "runs", run_id, "metrics", "m",
+        params={"max_points": "100"},
+    )  # fmt: skip
+    assert code == 200, body
+    assert body["total_points"] == 3_500 and body["last"]["step"] == 3_499
+    assert body["max"] == {"step": spike_step(3_000), "value": 500.0}
+
+
+class TestSummariesOff:
+    @pytest.fixture
+    def aml_settings(self) -> dict:
+        return {"series_summaries": False}
+
+    async def test_nothing_is_written_beside_the_store(
+        self, aml_fetch, local_ready, passthrough_client, aml_dirs
+    ):
+        await local_ready()
+        (run_id,) = await asyncio.to_thread(log_ended_runs, passthrough_client, 1, 3_000)
+        code, body = await aml_fetch(
+            "api", "workspaces", "local", "runs", run_id, "metrics", "m",
+            params={"max_points": "50"},
+        )  # fmt: skip
+        assert code == 200 and body["max"] == {"step": spike_step(3_000), "value": 500.0}
+        await asyncio.sleep(1.0)  # time enough for a summary to be written, were it on
+        assert not (aml_dirs["store"] / SUMMARY_FILE).exists()

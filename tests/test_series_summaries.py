@@ -146,3 +146,21 @@ def test_a_summaries_file_of_another_layout_is_rebuilt(logged):
         summaries.sample(run_id, "loss", max_points=400),
         full_answer(logged, "loss", max_points=400),
     )
+
+
+def test_refresh_writes_a_series_once_long_enough_then_appends_new_points(logged, mlflow_client):
+    summaries, run_id = logged["summaries"], logged["run_id"]
+    assert summaries.refresh(run_id, ["loss", "short", "flat"]) == 2  # loss; flat as unsplittable
+    assert summaries.refresh(run_id, ["loss", "short", "flat"]) == 0  # nothing new
+    log_series(mlflow_client, run_id, "loss", range(40_000, 40_000 + EXTEND_MIN_POINTS))
+    assert summaries.refresh(run_id, ["loss"]) == 0  # appended, not rewritten
+    with sqlite3.connect(summaries.path) as own:
+        points, parts = own.execute(
+            "SELECT points, (SELECT count(*) FROM parts WHERE key='loss') FROM series"
+            " WHERE key='loss'"
+        ).fetchone()
+    assert (points, parts) == (N + 2 + EXTEND_MIN_POINTS, 2)
+    same_statistics(
+        summaries.sample(run_id, "loss", max_points=400),
+        full_answer(logged, "loss", max_points=400),
+    )

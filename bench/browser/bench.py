@@ -21,6 +21,7 @@ from typing import Any
 from ..datasets import HISTORY_EXPERIMENT, RUNS_EXPERIMENT, Dataset
 from ..servers import JupyterServer, MlflowServer
 from ..summaries import prepare as prepare_summaries
+from ..summaries import server_args as summaries_args
 from .notebooks import (
     CHART_NOTEBOOK,
     LIVE_KEY,
@@ -137,7 +138,7 @@ def run(
     store = work_dir / "store"
     copy_seconds = _copy_store(dataset, store)
     summarized = prepare_summaries(store, summaries_mode, log)
-    jupyter = JupyterServer(work_dir / "jupyter", store)
+    jupyter = JupyterServer(work_dir / "jupyter", store, extra_args=summaries_args(summaries_mode))
     direct = MlflowServer(store, workers=1, job_execution=False, log_path=work_dir / "direct.log")
     _on_port(jupyter, port)
     _on_port(direct, port + 1)
@@ -153,7 +154,11 @@ def run(
         jupyter.check_local_store()
         root = jupyter.work_dir / "root"
         write_notebooks(
-            root, store / "mlflow.db", dataset.history["run_id"], dataset.history["key"]
+            root,
+            store / "mlflow.db",
+            dataset.history["run_id"],
+            dataset.history["key"],
+            wait_for_summary=summaries_mode == "built",
         )
         config = _config(dataset, jupyter, direct, work_dir, repeats)
         config_path = work_dir / "driver-config.json"

@@ -2,8 +2,7 @@
  * A 1,000,000-point metric drawn by the sidebar's live charts.
  *
  * The live charts show the newest run of the notebook in focus, and only a
- * run its kernel created (the run detail has no chart, and the
- * `jupyterlab-aml:open-run` command is declared but not registered). So the
+ * run its kernel created (the run detail shows values, not charts). So the
  * chart notebook creates a run and its cell copies the cached 1M-point
  * history into it; the timed action is then the click on that notebook's tab,
  * coming from another notebook whose kernel has no run. The first repeat asks

@@ -148,10 +148,10 @@ def _chart_section(result: dict[str, Any]) -> str:
         )
     return (
         f"### A {meta['history_points']:,}-point metric drawn\n\n"
-        "Lab's only charts are the live charts of the notebook in focus (the run detail has no "
-        "chart, and `jupyterlab-aml:open-run` is declared but not registered), and they show only "
-        "a run the notebook's kernel created. So the chart notebook creates a run and copies the "
-        "cached 1M-point history into it in sqlite. Ours: from the pointerdown on that "
+        "Lab draws one run's charts in the sidebar's live section, for the run of the notebook "
+        "in focus (the run detail shows values, not charts; the compare view is measured "
+        "apart). So the chart notebook creates a run and copies the cached 1M-point history "
+        "into it in sqlite, then ends the run. Ours: from the pointerdown on that "
         "notebook's tab (coming from a notebook whose kernel has no run) until the sidebar's "
         "`loss` chart has its points (`data-points` > 0 and a uPlot canvas) and the page has "
         "painted. In between: the kernel's runs, the run, the live subscription, then the "

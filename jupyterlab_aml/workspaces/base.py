@@ -46,6 +46,9 @@ class Workspace(abc.ABC):
     def run_finished(self, run_id: str) -> None:  # noqa: B027 - optional hook
         """A run logged through the passthrough has ended: its histories are final now."""
 
+    def points_logged(self, run_id: str, keys: list[str]) -> None:  # noqa: B027 - optional hook
+        """A kernel logged points of ``keys`` to ``run_id`` through the passthrough."""
+
     @abc.abstractmethod
     def info(self) -> WorkspaceInfo:
         """State and display fields for the wire."""

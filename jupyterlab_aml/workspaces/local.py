@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,13 +23,12 @@ from .local_runs import experiments_of_runs, ordered_run_ids, page_offset, parse
 from .local_runs import page_token as next_page_token
 from .rest import MLFLOW_API, RestWorkspace, history_version
 from .series_summaries import SUMMARY_FILE, SeriesSummaries
+from .summary_upkeep import SummaryUpkeep
 
 log = logging.getLogger(__name__)
 
 # Above this page size the run-id filter gets long; MLflow's own search is used instead.
 _FAST_PAGE_MAX = 1000
-# The store's long series are summarized this long after it starts, off the startup path.
-INDEX_DELAY_S = 5.0
 
 
 class LocalWorkspace(RestWorkspace):
@@ -46,6 +43,7 @@ class LocalWorkspace(RestWorkspace):
         store_dir: str,
         context: WorkspaceContext | None = None,
         autostart: bool = True,
+        summaries: bool = True,
     ):
         super().__init__(name, context=context)
         self.store_dir = Path(store_dir)
@@ -53,9 +51,10 @@ class LocalWorkspace(RestWorkspace):
         self.server = EmbeddedMlflowServer(
             self.store_dir, on_state=self.set_state, on_ready=self._serving
         )
-        self.summaries = SeriesSummaries(self.db_path, self.store_dir / SUMMARY_FILE)
-        self._background: set[asyncio.Task[Any]] = set()
-        self._stopping = threading.Event()  # ends an index pass between two series
+        self.series = SummaryUpkeep(
+            SeriesSummaries(self.db_path, self.store_dir / SUMMARY_FILE) if summaries else None
+        )
+        self._warming: set[asyncio.Task[Any]] = set()
 
     @property
     def db_path(self) -> Path:
@@ -102,8 +101,8 @@ class LocalWorkspace(RestWorkspace):
 
     async def stop(self) -> None:
         """Stop the server and any background work. Safe to call twice."""
-        self._stopping.set()
-        for task in list(self._background):
+        await self.series.stop()
+        for task in list(self._warming):
             task.cancel()
         await self.server.stop()
         await super().stop()
@@ -113,30 +112,16 @@ class LocalWorkspace(RestWorkspace):
         await RestWorkspace.stop(self)  # drop pooled connections to the previous child
         self._client = self.make_client()
         self.set_state("ready", "")
-        self._index_later(None, INDEX_DELAY_S)
+        self.series.store_started()
 
-    # ---- series summaries (series_summaries.py) ------------------------------------------------
+    # ---- series summaries (series_summaries.py, summary_upkeep.py) ---------------------------
     def run_finished(self, run_id: str) -> None:
-        """Summarize the ended run's long series while nobody waits for them."""
-        self._index_later(run_id, 0.0)
+        """Summarize the ended run's long series."""
+        self.series.run_finished(run_id)
 
-    def _index_later(self, run_id: str | None, delay: float) -> None:
-        async def index() -> None:
-            await asyncio.sleep(delay)
-            try:
-                written = await asyncio.to_thread(self.summaries.index, run_id, self._stopping)
-            except (sqlite3.Error, OSError) as error:  # charts read the points instead
-                log.warning("could not summarize the metric series of %s: %s", self.db_path, error)
-                return
-            if written:
-                log.info("summarized %d metric series of %s", written, run_id or "the store")
-
-        self._in_background(index())
-
-    def _in_background(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def points_logged(self, run_id: str, keys: list[str]) -> None:
+        """Keep the logging run's summaries current."""
+        self.series.points_logged(run_id, keys)
 
     # ---- fast paths ----------------------------------------------------------------------------
     async def search_runs(
@@ -220,7 +205,9 @@ class LocalWorkspace(RestWorkspace):
         if len(wanted) < 2:
             return
         before = cache.invalidations
-        loaded = await asyncio.to_thread(self._load_unsummarized, wanted)
+        loaded = await asyncio.to_thread(
+            lambda: load_small_histories_sqlite(self.db_path, self.series.unsummarized(wanted))
+        )
         if cache.invalidations != before:
             return  # a kernel logged meanwhile: each series loads on its own, afresh
         for (run_id, key), points in loaded.items():
@@ -229,34 +216,15 @@ class LocalWorkspace(RestWorkspace):
                 return points
 
             await cache.points(self.name, run_id, key, version=versions[(run_id, key)], load=ready)
-            self._summarize_later(run_id, key, points)
-
-    def _load_unsummarized(
-        self, pairs: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], MetricPoints]:
-        summarized = self.summaries.summarized(pairs)
-        unsummarized = [p for p in pairs if p not in summarized]
-        return load_small_histories_sqlite(self.db_path, unsummarized) if unsummarized else {}
+            self.series.points_read(run_id, key, points)
 
     # ---- fast path -----------------------------------------------------------------------------
     async def load_history(self, run_id: str, key: str) -> MetricPoints:
         """Read our own sqlite store read-only (about 0.9 s for 1M points); a long history is
         summarized on the way, so that the next server reads the summary instead."""
         points = await asyncio.to_thread(load_points_sqlite, str(self.db_path), run_id, key)
-        self._summarize_later(run_id, key, points)
+        self.series.points_read(run_id, key, points)
         return points
-
-    def _summarize_later(self, run_id: str, key: str, points: MetricPoints) -> None:
-        if len(points) < self.summaries.min_points:
-            return
-
-        def summarize() -> None:
-            try:
-                self.summaries.summarize(run_id, key, points)
-            except (sqlite3.Error, OSError) as error:  # an optimisation only: log and go on
-                log.warning("could not summarize %s/%s in %s: %s", run_id, key, self.db_path, error)
-
-        self._in_background(asyncio.to_thread(summarize))
 
     def history_sampler(
         self,
@@ -274,11 +242,7 @@ class LocalWorkspace(RestWorkspace):
 
         def in_sql() -> tuple[dict[str, Any] | None, bool]:
             args = {"max_points": max_points, "start_step": start_step, "end_step": end_step}
-            try:
-                body = self.summaries.sample(run_id, key, **args)
-            except (sqlite3.Error, OSError) as error:  # e.g. a read-only store: read the points
-                log.warning("metric summaries of %s unusable: %s", self.db_path, error)
-                body = None
+            body = self.series.sample(run_id, key, **args)
             if body is not None:
                 return body, True
             return sample_response_sqlite(str(self.db_path), run_id, key, **args), False
@@ -286,7 +250,7 @@ class LocalWorkspace(RestWorkspace):
         async def sample() -> dict[str, Any] | None:
             body, summarized = await asyncio.to_thread(in_sql)
             if body is not None and not summarized:
-                self._in_background(
+                self._warm(
                     self.context.history_cache.points(
                         self.name,
                         run_id,
@@ -298,6 +262,11 @@ class LocalWorkspace(RestWorkspace):
             return body
 
         return sample
+
+    def _warm(self, load: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(load)
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     # ---- live polling (jupyterlab_aml.live_poll): incremental reads from sqlite ---------------
     # A range on index_metrics_run_uuid_key_step; the timestamp test runs inside SQLite, so

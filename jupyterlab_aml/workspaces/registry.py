@@ -38,6 +38,7 @@ class WorkspaceManager:
         local_store_dir: str,
         context: WorkspaceContext,
         local_autostart: bool = True,
+        local_summaries: bool = True,
     ):
         self.file = WorkspacesFile(workspaces_file)
         self.context = context
@@ -49,6 +50,7 @@ class WorkspaceManager:
                 store_dir=local_store_dir,
                 context=context,
                 autostart=local_autostart,
+                summaries=local_summaries,
             )
         }
         self._background: set[asyncio.Task[Any]] = set()

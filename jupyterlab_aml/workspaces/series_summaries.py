@@ -120,24 +120,38 @@ class SeriesSummaries:
     def _current_blocks(
         self, source: sqlite3.Connection, own: sqlite3.Connection, run_id: str, key: str
     ) -> np.ndarray | None:
-        row = own.execute(_SERIES_SQL, (run_id, key)).fetchone()
+        """The series as blocks: its summary, then any newer points; None without a current
+        summary."""
+        with own:
+            own.execute("BEGIN")  # the row and its parts from one snapshot
+            row = own.execute(_SERIES_SQL, (run_id, key)).fetchone()
+            parts = [from_bytes(b) for (b,) in own.execute(_PARTS_SQL, (run_id, key))]
+        newer = self._newer_blocks(source, own, run_id, key, row)
+        return None if newer is None else np.concatenate([*parts, newer])
+
+    def _newer_blocks(
+        self,
+        source: sqlite3.Connection,
+        own: sqlite3.Connection,
+        run_id: str,
+        key: str,
+        row: tuple | None,
+    ) -> np.ndarray | None:
+        """The points past the summary that ``row`` describes, as blocks (written to it once
+        there are enough of them); None when that summary is missing or not current."""
         if row is None or row[2]:
             return None
         points, last_step = row[0], row[1]
         if count_points(source, run_id, key, MIN_STEP, last_step) != points:
             return None  # a point came in at an old step, or the run was deleted
-        parts = [from_bytes(b) for (b,) in own.execute(_PARTS_SQL, (run_id, key))]
-        blocks = np.concatenate(parts) if parts else np.empty(0, dtype=BLOCK)
         if last_step == MAX_STEP:
-            return blocks
+            return np.empty(0, dtype=BLOCK)
         newer = load_points(source, run_id, key, last_step + 1, MAX_STEP)
-        if not len(newer):
-            return blocks
         newer_blocks = blocks_of(newer) if len(newer) >= EXTEND_MIN_POINTS else None
         if newer_blocks is None:
-            return np.concatenate([blocks, single_point_blocks(newer)])
+            return single_point_blocks(newer)
         self._extend(own, run_id, key, (points, last_step), newer_blocks, newer)
-        return np.concatenate([blocks, newer_blocks])
+        return newer_blocks
 
     # ---- writing -------------------------------------------------------------------------------
     def summarize(self, run_id: str, key: str, points: MetricPoints | None = None) -> bool:
@@ -161,6 +175,22 @@ class SeriesSummaries:
                     "INSERT INTO parts VALUES (?, ?, 0, ?)", (run_id, key, to_bytes(blocks))
                 )
         return True
+
+    def refresh(self, run_id: str, keys: list[str]) -> int:
+        """Bring a logging run's summaries up to date: newer points appended to a current
+        summary, a missing or out-of-date one written whole once its series is long enough
+        (one that cannot be split stays so). Returns how many were written whole."""
+        written = 0
+        with closing(connect_read_only(self.mlflow_db)) as source, self._own() as own:
+            for key in keys:
+                row = own.execute(_SERIES_SQL, (run_id, key)).fetchone()
+                if row is not None and row[2]:
+                    continue  # one step holds too many points: never summarized
+                if self._newer_blocks(source, own, run_id, key, row) is not None:
+                    continue  # current, with new points appended
+                if count_points(source, run_id, key, MIN_STEP, MAX_STEP) >= self.min_points:
+                    written += self.summarize(run_id, key)
+        return written
 
     def index(self, run_id: str | None = None, stop: threading.Event | None = None) -> int:
         """Summarize every long series (of one run, or all) whose summary is missing or out of
