@@ -207,6 +207,15 @@ namespace Private {
           'data-key': axis.key
         },
         el('line', { x1: x(i), x2: x(i), y1: y(1), y2: y(0) }),
+        ...axis.ticks.map(tick =>
+          el('line', {
+            class: 'jp-aml-parallel-tick-mark',
+            x1: x(i) - 3,
+            x2: x(i) + 3,
+            y1: y(tick.position),
+            y2: y(tick.position)
+          })
+        ),
         el(
           'text',
           {
@@ -215,7 +224,7 @@ namespace Private {
             y: TOP - 22,
             'text-anchor': 'middle'
           },
-          short(axis.key),
+          short(axis.key) + (axis.scale === 'log' ? ' (log)' : ''),
           el('title', {}, axis.key)
         ),
         ...axis.ticks.map(tick =>
@@ -223,17 +232,18 @@ namespace Private {
             'text',
             {
               class: 'jp-aml-parallel-tick',
-              x: x(i) + 4,
-              y: y(tick.position) + 3
+              x: x(i) + 6,
+              y: y(tick.position) + 3.5
             },
             short(tick.label)
           )
         )
       )
     );
+    // Lines under the axes, so every tick label stays readable over them.
     root.append(
-      ...axisNodes,
-      el('g', { class: 'jp-aml-parallel-lines' }, ...lines)
+      el('g', { class: 'jp-aml-parallel-lines' }, ...lines),
+      ...axisNodes
     );
     return root;
   }
