@@ -26,7 +26,7 @@ import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
 import { applyChartChanges, chartChanges, loadSettings } from './settings';
 import { SignInModel } from './signIn';
-import { IAmlClient, IRun } from './tokens';
+import { IAmlClient, IAmlLive, IRun } from './tokens';
 import { addWorkspaceCommands } from './workspaceCommands';
 import { chartPanelId, createChartPanel } from './widgets/chartPanel';
 import { ChartView } from './widgets/chartView';
@@ -67,17 +67,35 @@ const clientPlugin: JupyterFrontEndPlugin<IAmlClient> = {
 };
 
 /**
+ * The page's live updates: one `api/live` socket, shared by the sidebar's
+ * views and the compare view.
+ */
+const livePlugin: JupyterFrontEndPlugin<IAmlLive> = {
+  id: 'jupyterlab-aml:live',
+  description:
+    'Provides the live-updates websocket shared by the views of runs.',
+  autoStart: true,
+  provides: IAmlLive,
+  activate: (app: JupyterFrontEnd): IAmlLive => ({
+    client: new LiveClient({
+      serverSettings: app.serviceManager.serverSettings
+    })
+  })
+};
+
+/**
  * The experiment tracking sidebar, its commands and its settings.
  */
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-aml:plugin',
   description: 'Adds the experiment tracking sidebar.',
   autoStart: true,
-  requires: [IAmlClient, INotebookTracker],
+  requires: [IAmlClient, IAmlLive, INotebookTracker],
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     client: IAmlClient,
+    liveUpdates: IAmlLive,
     tracker: INotebookTracker,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
@@ -92,11 +110,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       standby: () =>
         sidebar?.isVisible || !model.loaded ? 'when-hidden' : true
     });
-    // Live charts of the notebook in focus: pushed over one websocket (polled
-    // over REST only while that socket is down).
-    const live = new LiveClient({
-      serverSettings: app.serviceManager.serverSettings
-    });
+    // Live charts of the notebook in focus: pushed over the page's websocket
+    // (polled over REST only while that socket is down).
+    const live = liveUpdates.client;
     const liveModel = new KernelRunModel({ client, live, tracker });
     const liveSection = new LiveSection({ model: liveModel });
     // The views of every open chart group, which the chart settings apply to.
@@ -271,7 +287,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, sidebarPlugin, comparePlugin];
+export default [clientPlugin, livePlugin, sidebarPlugin, comparePlugin];
 
 /**
  * Module private helpers.
