@@ -17,14 +17,19 @@ import { AmlClient } from './api';
 import { comparePlugin } from './compare/comparePlugin';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
-import { LiveClient } from './liveClient';
+import { livePlugin } from './livePlugin';
 import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
 import { MetricSummaryCache } from './metricSummary';
 import { RunDetailModel } from './runDetailModel';
 import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
-import { applyChartChanges, chartChanges, loadSettings } from './settings';
+import {
+  applyChartChanges,
+  chartChanges,
+  loadSettings,
+  SETTINGS_PLUGIN_ID
+} from './settings';
 import { SignInModel } from './signIn';
 import { IAmlClient, IAmlLive, IRun } from './tokens';
 import { addWorkspaceCommands } from './workspaceCommands';
@@ -67,27 +72,10 @@ const clientPlugin: JupyterFrontEndPlugin<IAmlClient> = {
 };
 
 /**
- * The page's live updates: one `api/live` socket, shared by the sidebar's
- * views and the compare view.
- */
-const livePlugin: JupyterFrontEndPlugin<IAmlLive> = {
-  id: 'jupyterlab-aml:live',
-  description:
-    'Provides the live-updates websocket shared by the views of runs.',
-  autoStart: true,
-  provides: IAmlLive,
-  activate: (app: JupyterFrontEnd): IAmlLive => ({
-    client: new LiveClient({
-      serverSettings: app.serviceManager.serverSettings
-    })
-  })
-};
-
-/**
  * The experiment tracking sidebar, its commands and its settings.
  */
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterlab-aml:plugin',
+  id: SETTINGS_PLUGIN_ID,
   description: 'Adds the experiment tracking sidebar.',
   autoStart: true,
   requires: [IAmlClient, IAmlLive, INotebookTracker],
@@ -112,8 +100,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     // Live charts of the notebook in focus: pushed over the page's websocket
     // (polled over REST only while that socket is down).
-    const live = liveUpdates.client;
-    const liveModel = new KernelRunModel({ client, live, tracker });
+    const { client: live, pollInterval } = liveUpdates;
+    const liveModel = new KernelRunModel({
+      client,
+      live,
+      tracker,
+      pollInterval
+    });
     const liveSection = new LiveSection({ model: liveModel });
     // The views of every open chart group, which the chart settings apply to.
     const chartViews = new Set<ChartView>([liveSection.view]);
@@ -170,7 +163,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           runId: run.run_id,
           run,
           summaryCache,
-          live
+          live,
+          pollInterval
         }),
         openNotebook: async (path: string, cellId?: string | null) => {
           const panel = await app.commands.execute('docmanager:open', { path });
@@ -271,7 +265,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
     // Settings come first so that the first request already honours them.
     let chartSettings: IChartOptions | null = null;
-    void loadSettings(settingRegistry, sidebarPlugin.id, settings => {
+    void loadSettings(settingRegistry, SETTINGS_PLUGIN_ID, settings => {
       model.pollInterval = settings.pollInterval * 1000;
       runs.pollInterval = settings.pollInterval * 1000;
       model.defaultWorkspace = settings.defaultWorkspace;

@@ -9,6 +9,7 @@ import { Token } from '@lumino/coreutils';
 
 import type { ICompareRequest, ICompareResponse } from './compareWire';
 import type { ILiveClient } from './liveChannel';
+import type { PollInterval } from './pollInterval';
 import type { IKernelRuns } from './liveWire';
 
 export * from './compareWire';
@@ -366,6 +367,11 @@ export const IAmlClient = new Token<IAmlClient>(
 export interface IAmlLive {
   /** The live channel; it connects on the first subscription. */
   readonly client: ILiveClient;
+  /**
+   * How often a followed run is polled over REST while the channel is down:
+   * the `pollInterval` setting, changes included.
+   */
+  readonly pollInterval: PollInterval;
 }
 
 /**

@@ -2,6 +2,7 @@ import { AmlClient } from '../api';
 import { CompareModel } from '../compare/compareModel';
 import { runKey } from '../compare/runRef';
 import { LiveClient } from '../liveClient';
+import { PollInterval } from '../pollInterval';
 import { MetricPoint } from '../tokens';
 import { requestedRunIds, serveCompare } from './fakeCompare';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';
@@ -19,7 +20,7 @@ describe('CompareModel', () => {
   let live: LiveClient;
   let model: CompareModel;
 
-  const create = (budget = 1000) => {
+  const create = (budget = 1000, pollInterval?: PollInterval) => {
     const serverSettings = server.settings();
     live = new LiveClient({
       serverSettings,
@@ -29,7 +30,8 @@ describe('CompareModel', () => {
     model = new CompareModel({
       client: new AmlClient({ serverSettings }),
       live,
-      pointBudget: () => budget
+      pointBudget: () => budget,
+      pollInterval
     });
     return model;
   };
@@ -259,6 +261,35 @@ describe('CompareModel', () => {
     await waitFor(
       () => server.calls('POST', 'api/workspaces/live/compare').length === 2
     );
+  });
+
+  it('loads a RUNNING run again while the live socket is down, at the interval set, until it ends', async () => {
+    const store = serveCompare(server, {
+      live: {
+        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
+        series: { r9: { loss: line(2, i => 1 - i / 2) } }
+      }
+    });
+    const interval = new PollInterval(60 * 60 * 1000);
+    create(1000, interval);
+    await model.add([{ workspace: 'live', run_id: 'r9' }]);
+    const posts = () => server.calls('POST', 'api/workspaces/live/compare');
+
+    FakeWebSocket.latest().drop(); // the socket never worked
+    await waitFor(() => posts().length === 2); // the first poll comes at once
+    store.live.series.r9.loss.push([2, 1002, 0.25]);
+    interval.value = 20; // the pollInterval setting changed
+    const runKey9 = key('live', 'r9');
+    await waitFor(() => model.series('loss', runKey9).length === 3);
+
+    store.live.runs[0] = run(9, {
+      status: 'FINISHED',
+      metrics: { loss: 0.25 }
+    });
+    await waitFor(() => model.entry(runKey9)!.run!.status === 'FINISHED');
+    const seen = posts().length;
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(posts()).toHaveLength(seen);
   });
 
   it('drops a reply for a run removed while it was loading', async () => {

@@ -6,6 +6,7 @@ import { AmlClient } from '../api';
 import { comparePlugin } from '../compare/comparePlugin';
 import { CompareWidget } from '../compare/compareWidget';
 import { LiveClient } from '../liveClient';
+import { PollInterval } from '../pollInterval';
 import { IAmlLive } from '../tokens';
 import { serveCompare } from './fakeCompare';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';
@@ -59,7 +60,7 @@ describe('comparePlugin', () => {
     comparePlugin.activate(
       app,
       new AmlClient({ serverSettings }),
-      { client: live },
+      { client: live, pollInterval: new PollInterval(60 * 1000) },
       null,
       null
     );

@@ -53,14 +53,17 @@ export const comparePlugin: JupyterFrontEndPlugin<void> = {
       namespace: 'jupyterlab-aml-compare'
     });
     // RUNNING runs are followed on the page's one live socket, which the
-    // sidebar shares.
-    const live = liveUpdates.client;
+    // sidebar shares (and polled at the setting's pace while it is down).
 
     const open = (
       runs: IRunRef[],
       id?: string
     ): MainAreaWidget<CompareWidget> => {
-      const model = new CompareModel({ client, live });
+      const model = new CompareModel({
+        client,
+        live: liveUpdates.client,
+        pollInterval: liveUpdates.pollInterval
+      });
       const widget = createCompareTab(
         model,
         id || `jp-aml-compare-${UUID.uuid4()}`
