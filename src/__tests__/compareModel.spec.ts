@@ -4,7 +4,7 @@ import { runKey } from '../compare/runRef';
 import { LiveClient } from '../liveClient';
 import { PollInterval } from '../pollInterval';
 import { MetricPoint } from '../tokens';
-import { requestedRunIds, serveCompare } from './fakeCompare';
+import { compareReply, requestedRunIds, serveCompare } from './fakeCompare';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';
 import { run } from './fakeRuns';
 import { FakeServer } from './fakeServer';
@@ -61,6 +61,15 @@ describe('CompareModel', () => {
     model?.dispose();
     live?.dispose();
   });
+
+  /** Serve workspace `live` holding run r9, RUNNING, its loss at 1 then 0.5. */
+  const serveRunning = () =>
+    serveCompare(server, {
+      live: {
+        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
+        series: { r9: { loss: line(2, i => 1 - i / 2) } }
+      }
+    });
 
   it('fetches runs of each workspace in one request each and merges them', async () => {
     create();
@@ -183,12 +192,7 @@ describe('CompareModel', () => {
   });
 
   it('follows a RUNNING run live and stops when it ends', async () => {
-    const store = serveCompare(server, {
-      live: {
-        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
-        series: { r9: { loss: line(2, i => 1 - i / 2) } }
-      }
-    });
+    const store = serveRunning();
     create();
     await model.add([
       { workspace: 'live', run_id: 'r9' },
@@ -264,12 +268,7 @@ describe('CompareModel', () => {
   });
 
   it('loads a RUNNING run again while the live socket is down, at the interval set, until it ends', async () => {
-    const store = serveCompare(server, {
-      live: {
-        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
-        series: { r9: { loss: line(2, i => 1 - i / 2) } }
-      }
-    });
+    const store = serveRunning();
     const interval = new PollInterval(60 * 60 * 1000);
     create(1000, interval);
     await model.add([{ workspace: 'live', run_id: 'r9' }]);
@@ -290,6 +289,39 @@ describe('CompareModel', () => {
     const seen = posts().length;
     await new Promise(resolve => setTimeout(resolve, 100));
     expect(posts()).toHaveLength(seen);
+  });
+
+  it('keeps the last values pushed while a reload was out', async () => {
+    const store = serveRunning();
+    create();
+    await model.add([{ workspace: 'live', run_id: 'r9' }]);
+    // The reload the acknowledgement asks for reads the run, then answers late.
+    let answer!: () => void;
+    const answered = new Promise<void>(resolve => (answer = resolve));
+    const reloads = () => server.calls('POST', 'api/workspaces/live/compare');
+    server.on('POST', 'api/workspaces/live/compare', async request => {
+      const reply = compareReply(store.live, request);
+      await answered;
+      return reply;
+    });
+    const socket = FakeWebSocket.latest();
+    socket.open();
+    socket.ackAll();
+    await waitFor(() => reloads().length === 2);
+    socket.receive({
+      type: 'metrics',
+      workspace: 'live',
+      run_id: 'r9',
+      points: { loss: [[2, 1002, 0.25]] }
+    });
+    const runKey9 = key('live', 'r9');
+    const pushed = model.entry(runKey9)!.run;
+
+    answer();
+
+    await waitFor(() => model.entry(runKey9)!.run !== pushed);
+    expect(model.series('loss', runKey9)).toHaveLength(3);
+    expect(model.summary('loss', runKey9).last).toBe(0.25);
   });
 
   it('drops a reply for a run removed while it was loading', async () => {

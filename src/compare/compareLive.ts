@@ -1,5 +1,6 @@
 import { IDisposable } from '@lumino/disposable';
 
+import { comparePoints } from '../chart/series';
 import {
   ILiveClient,
   ILiveMetricsPush,
@@ -7,7 +8,7 @@ import {
 } from '../liveChannel';
 import { PollInterval } from '../pollInterval';
 import { RunPollFallback } from '../runPollFallback';
-import { ILiveRunMessage } from '../tokens';
+import { ILiveRunMessage, MetricPoint } from '../tokens';
 import type { CompareModel } from './compareModel';
 import { CompareSeries } from './compareSeries';
 import { runKey } from './runRef';
@@ -75,6 +76,25 @@ export class CompareLiveUpdates implements IDisposable {
       interval: this._pollInterval
     });
     this._followed.set(entry.key, { subscription, fallback });
+  }
+
+  /**
+   * After a load of a run: where points pushed while it was out go past the
+   * reply's last point of a metric (`replied`), the run's last value is the
+   * newest pushed one, since the reply's record of the run predates them.
+   */
+  keepPushedLast(
+    entry: CompareModel.IEntry,
+    replied: (metric: string) => MetricPoint | undefined
+  ): void {
+    for (const metric of this._series.metrics) {
+      const points = this._series.points(metric, entry.key);
+      const last = points[points.length - 1];
+      const answered = replied(metric);
+      if (last && (!answered || comparePoints(last, answered) > 0)) {
+        this._syncLast(entry, metric);
+      }
+    }
   }
 
   /**

@@ -244,6 +244,14 @@ export class CompareModel implements IDisposable {
         }
       }
       load.finish();
+      for (const entry of group) {
+        if (this._isCurrent(entry)) {
+          this._liveUpdates?.keepPushedLast(entry, metric => {
+            const points = reply.series[metric]?.[entry.ref.run_id]?.points;
+            return points?.[points.length - 1];
+          });
+        }
+      }
       this._changed.emit({ runs: true, keys: [...changedKeys] });
       return true;
     } catch (error) {
