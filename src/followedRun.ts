@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ILiveClient, LiveSubscription } from './liveChannel';
+import { PollInterval } from './pollInterval';
 import { RunMetrics } from './runMetrics';
 import { FollowMode } from './runPollFallback';
 import { RunWatch } from './runWatch';
@@ -205,7 +206,7 @@ export namespace FollowedRun {
     maxPoints: number;
     /** Past this many points held, a series is loaded again, downsampled. */
     maxHeldPoints: number;
-    /** How often the run is polled while the live socket is down, in ms. */
-    pollInterval?: number;
+    /** How often the run is polled while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
   }
 }

@@ -17,16 +17,21 @@ import { AmlClient } from './api';
 import { comparePlugin } from './compare/comparePlugin';
 import { amlIcon } from './icons';
 import { KernelRunModel } from './kernelRunModel';
-import { LiveClient } from './liveClient';
+import { livePlugin } from './livePlugin';
 import { IUiContext, addMlflowUiCommand } from './mlflowUiCommand';
 import { WorkspacesModel } from './model';
 import { MetricSummaryCache } from './metricSummary';
 import { RunDetailModel } from './runDetailModel';
 import { IChartOptions } from './chart/series';
 import { RunsModel } from './runsModel';
-import { applyChartChanges, chartChanges, loadSettings } from './settings';
+import {
+  applyChartChanges,
+  chartChanges,
+  loadSettings,
+  SETTINGS_PLUGIN_ID
+} from './settings';
 import { SignInModel } from './signIn';
-import { IAmlClient, IRun } from './tokens';
+import { IAmlClient, IAmlLive, IRun } from './tokens';
 import { addWorkspaceCommands } from './workspaceCommands';
 import { chartPanelId, createChartPanel } from './widgets/chartPanel';
 import { ChartView } from './widgets/chartView';
@@ -70,14 +75,15 @@ const clientPlugin: JupyterFrontEndPlugin<IAmlClient> = {
  * The experiment tracking sidebar, its commands and its settings.
  */
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterlab-aml:plugin',
+  id: SETTINGS_PLUGIN_ID,
   description: 'Adds the experiment tracking sidebar.',
   autoStart: true,
-  requires: [IAmlClient, INotebookTracker],
+  requires: [IAmlClient, IAmlLive, INotebookTracker],
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     client: IAmlClient,
+    liveUpdates: IAmlLive,
     tracker: INotebookTracker,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
@@ -92,12 +98,15 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       standby: () =>
         sidebar?.isVisible || !model.loaded ? 'when-hidden' : true
     });
-    // Live charts of the notebook in focus: pushed over one websocket (polled
-    // over REST only while that socket is down).
-    const live = new LiveClient({
-      serverSettings: app.serviceManager.serverSettings
+    // Live charts of the notebook in focus: pushed over the page's websocket
+    // (polled over REST only while that socket is down).
+    const { client: live, pollInterval } = liveUpdates;
+    const liveModel = new KernelRunModel({
+      client,
+      live,
+      tracker,
+      pollInterval
     });
-    const liveModel = new KernelRunModel({ client, live, tracker });
     const liveSection = new LiveSection({ model: liveModel });
     // The views of every open chart group, which the chart settings apply to.
     const chartViews = new Set<ChartView>([liveSection.view]);
@@ -154,7 +163,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           runId: run.run_id,
           run,
           summaryCache,
-          live
+          live,
+          pollInterval
         }),
         openNotebook: async (path: string, cellId?: string | null) => {
           const panel = await app.commands.execute('docmanager:open', { path });
@@ -255,7 +265,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
     // Settings come first so that the first request already honours them.
     let chartSettings: IChartOptions | null = null;
-    void loadSettings(settingRegistry, sidebarPlugin.id, settings => {
+    void loadSettings(settingRegistry, SETTINGS_PLUGIN_ID, settings => {
       model.pollInterval = settings.pollInterval * 1000;
       runs.pollInterval = settings.pollInterval * 1000;
       model.defaultWorkspace = settings.defaultWorkspace;
@@ -271,7 +281,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, sidebarPlugin, comparePlugin];
+export default [clientPlugin, livePlugin, sidebarPlugin, comparePlugin];
 
 /**
  * Module private helpers.

@@ -5,6 +5,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { FocusedKernel } from './focusedKernel';
 import { FollowedRun } from './followedRun';
 import { ILiveClient, LiveSubscription } from './liveChannel';
+import { PollInterval } from './pollInterval';
 import { FollowMode } from './runPollFallback';
 import { IAmlClient, ILiveRunMessage, IRun, MetricPoint } from './tokens';
 
@@ -289,7 +290,7 @@ export class KernelRunModel implements IDisposable {
   private _live: ILiveClient;
   private _focus: FocusedKernel;
   private _maxPoints: number;
-  private _pollInterval: number | undefined;
+  private _pollInterval: PollInterval | undefined;
   private _followed: FollowedRun | null = null;
   private _maxHeld: number;
   private _kernelId: string | null = null;
@@ -334,8 +335,8 @@ export namespace KernelRunModel {
     maxPoints?: number;
     /** Past this many points held, a series is reloaded downsampled (default 10000). */
     maxHeldPoints?: number;
-    /** How often a running run is polled while the live socket is down, in ms. */
-    pollInterval?: number;
+    /** How often a running run is polled while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
   }
 }
 

@@ -3,6 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { checkPollInterval } from './pollInterval';
 import {
   AddWorkspaceRequest,
   IAmlClient,
@@ -374,14 +375,4 @@ export namespace WorkspacesModel {
     /** When the poll stands by (default 'when-hidden'). */
     standby?: Poll.Standby | (() => boolean | Poll.Standby);
   }
-}
-
-/**
- * A polling interval in milliseconds, validated (shared by the models that poll).
- */
-export function checkPollInterval(value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`Invalid polling interval: ${value}`);
-  }
-  return Math.round(value);
 }

@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { ArtifactsModel } from './artifactsModel';
 import { ILiveClient, ILiveMetricsPush } from './liveChannel';
+import { PollInterval } from './pollInterval';
 import {
   IMetricSummary,
   MetricSummaryCache,
@@ -264,7 +265,7 @@ export class RunDetailModel implements IDisposable {
 
   private _client: IAmlClient;
   private _live: ILiveClient | null;
-  private _pollInterval: number | undefined;
+  private _pollInterval: PollInterval | undefined;
   private _watch: RunWatch | null = null;
   private _cache: MetricSummaryCache;
   private _run: IRun | null;
@@ -311,7 +312,7 @@ export namespace RunDetailModel {
     revokeObjectUrl?: (url: string) => void;
     /** The live channel, to follow a running run (else it is loaded on demand only). */
     live?: ILiveClient;
-    /** How often a running run is polled while the live socket is down, in ms. */
-    pollInterval?: number;
+    /** How often a running run is polled while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
   }
 }

@@ -1,8 +1,9 @@
 import { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
+import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ILiveClient, LiveSubscription } from './liveChannel';
+import { PollInterval } from './pollInterval';
 
 /**
  * How a shown run is kept up to date:
@@ -57,18 +58,17 @@ export class RunPollFallback implements IDisposable {
     this._subscription = options.subscription;
     this._isRunning = options.isRunning;
     this._grace = options.grace ?? RunPollFallback.GRACE;
-    const interval = options.interval ?? RunPollFallback.INTERVAL;
+    this._interval =
+      options.interval ?? new PollInterval(RunPollFallback.INTERVAL);
+    this._maxInterval = options.maxInterval ?? 5 * 60 * 1000;
     this._poll = new Poll({
       auto: false,
       factory: () => options.refresh(),
-      frequency: {
-        interval,
-        backoff: true,
-        max: Math.max(interval, options.maxInterval ?? 5 * 60 * 1000)
-      },
+      frequency: this._frequency(),
       name: 'jupyterlab-aml:RunPollFallback',
       standby: options.standby ?? 'when-hidden'
     });
+    this._interval.changed.connect(this._onIntervalChanged, this);
     this._live?.connectionChanged.connect(this.update, this);
     this._subscription?.acknowledged.connect(this._onAcknowledged, this);
     this._subscription?.failed.connect(this._onFailed, this);
@@ -127,10 +127,34 @@ export class RunPollFallback implements IDisposable {
     this._isDisposed = true;
     clearTimeout(this._timer);
     this._poll.dispose();
+    this._interval.changed.disconnect(this._onIntervalChanged, this);
     this._live?.connectionChanged.disconnect(this.update, this);
     this._subscription?.acknowledged.disconnect(this._onAcknowledged, this);
     this._subscription?.failed.disconnect(this._onFailed, this);
     Signal.clearData(this);
+  }
+
+  private _frequency(): IPoll.Frequency {
+    const interval = this._interval.value;
+    return {
+      interval,
+      backoff: true,
+      max: Math.max(interval, this._maxInterval)
+    };
+  }
+
+  /**
+   * The setting changed: poll at the new pace from now on, not after the
+   * wait already scheduled at the old one.
+   */
+  private _onIntervalChanged(): void {
+    this._poll.frequency = this._frequency();
+    if (this._mode === 'polling') {
+      void this._poll.schedule({
+        interval: this._poll.frequency.interval,
+        phase: 'refreshed'
+      });
+    }
   }
 
   private _availability(): LiveAvailability {
@@ -171,6 +195,8 @@ export class RunPollFallback implements IDisposable {
   private _subscription: LiveSubscription | null;
   private _isRunning: () => boolean;
   private _grace: number;
+  private _interval: PollInterval;
+  private _maxInterval: number;
   private _poll: Poll;
   private _mode: FollowMode = 'stopped';
   private _pendingSince: number;
@@ -184,7 +210,7 @@ export class RunPollFallback implements IDisposable {
  * The RunPollFallback statics.
  */
 export namespace RunPollFallback {
-  /** The default polling interval in ms while the live channel is down. */
+  /** The polling interval in ms while the live channel is down, when none is given. */
   export const INTERVAL = 5 * 1000;
 
   /** How long a subscription may wait for its acknowledgement, in ms. */
@@ -202,8 +228,8 @@ export namespace RunPollFallback {
     isRunning: () => boolean;
     /** Fetch the run and its new points over REST; a rejection backs off. */
     refresh: () => Promise<void>;
-    /** The polling interval in ms (default 5 s). */
-    interval?: number;
+    /** The polling interval (default 5 s); a change applies at once. */
+    interval?: PollInterval;
     /** The longest wait in ms that backoff grows to (default 5 min). */
     maxInterval?: number;
     /** How long a subscription may wait for its acknowledgement (default 5 s). */

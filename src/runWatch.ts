@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ILiveClient, ILiveMetricsPush, LiveSubscription } from './liveChannel';
+import { PollInterval } from './pollInterval';
 import { FollowMode, RunPollFallback } from './runPollFallback';
 import { ILiveRunMessage, IRun } from './tokens';
 
@@ -145,7 +146,7 @@ export namespace RunWatch {
     isRunning: () => boolean;
     /** Fetch the run (and its new points) over REST; a rejection backs off. */
     refresh: () => Promise<void>;
-    /** How often to poll while the live socket is down, in ms. */
-    pollInterval?: number;
+    /** How often to poll while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
   }
 }

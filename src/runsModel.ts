@@ -1,8 +1,8 @@
-import { checkPollInterval } from './model';
 import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { checkPollInterval } from './pollInterval';
 import {
   DEFAULT_SORT,
   IAvailableColumns,

@@ -5,6 +5,11 @@ import { IChartOptions, XMode } from './chart/series';
 import { ChartView } from './widgets/chartView';
 
 /**
+ * The id of the plugin whose schema (`schema/plugin.json`) holds the settings.
+ */
+export const SETTINGS_PLUGIN_ID = 'jupyterlab-aml:plugin';
+
+/**
  * The sidebar's settings (`schema/plugin.json`), read and checked.
  */
 export interface IAmlSettings {

@@ -8,6 +8,8 @@
 import { Token } from '@lumino/coreutils';
 
 import type { ICompareRequest, ICompareResponse } from './compareWire';
+import type { ILiveClient } from './liveChannel';
+import type { PollInterval } from './pollInterval';
 import type { IKernelRuns } from './liveWire';
 
 export * from './compareWire';
@@ -355,4 +357,27 @@ export interface IAmlClient {
 export const IAmlClient = new Token<IAmlClient>(
   'jupyterlab-aml:IAmlClient',
   'A typed client of the jupyterlab_aml REST API.'
+);
+
+/**
+ * The page's live updates, shared by every view that follows runs as they are
+ * logged (live charts, run detail, comparisons): one `api/live` socket per
+ * browser tab.
+ */
+export interface IAmlLive {
+  /** The live channel; it connects on the first subscription. */
+  readonly client: ILiveClient;
+  /**
+   * How often a followed run is polled over REST while the channel is down:
+   * the `pollInterval` setting, changes included.
+   */
+  readonly pollInterval: PollInterval;
+}
+
+/**
+ * The page's live updates.
+ */
+export const IAmlLive = new Token<IAmlLive>(
+  'jupyterlab-aml:IAmlLive',
+  "The page's one live-updates websocket, shared by the views of runs."
 );

@@ -2,8 +2,9 @@ import { AmlClient } from '../api';
 import { CompareModel } from '../compare/compareModel';
 import { runKey } from '../compare/runRef';
 import { LiveClient } from '../liveClient';
+import { PollInterval } from '../pollInterval';
 import { MetricPoint } from '../tokens';
-import { requestedRunIds, serveCompare } from './fakeCompare';
+import { compareReply, requestedRunIds, serveCompare } from './fakeCompare';
 import { FakeWebSocket, waitFor } from './fakeLiveSocket';
 import { run } from './fakeRuns';
 import { FakeServer } from './fakeServer';
@@ -19,7 +20,7 @@ describe('CompareModel', () => {
   let live: LiveClient;
   let model: CompareModel;
 
-  const create = (budget = 1000) => {
+  const create = (budget = 1000, pollInterval?: PollInterval) => {
     const serverSettings = server.settings();
     live = new LiveClient({
       serverSettings,
@@ -29,7 +30,8 @@ describe('CompareModel', () => {
     model = new CompareModel({
       client: new AmlClient({ serverSettings }),
       live,
-      pointBudget: () => budget
+      pointBudget: () => budget,
+      pollInterval
     });
     return model;
   };
@@ -59,6 +61,15 @@ describe('CompareModel', () => {
     model?.dispose();
     live?.dispose();
   });
+
+  /** Serve workspace `live` holding run r9, RUNNING, its loss at 1 then 0.5. */
+  const serveRunning = () =>
+    serveCompare(server, {
+      live: {
+        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
+        series: { r9: { loss: line(2, i => 1 - i / 2) } }
+      }
+    });
 
   it('fetches runs of each workspace in one request each and merges them', async () => {
     create();
@@ -181,12 +192,7 @@ describe('CompareModel', () => {
   });
 
   it('follows a RUNNING run live and stops when it ends', async () => {
-    const store = serveCompare(server, {
-      live: {
-        runs: [run(9, { status: 'RUNNING', metrics: { loss: 0.5 } })],
-        series: { r9: { loss: line(2, i => 1 - i / 2) } }
-      }
-    });
+    const store = serveRunning();
     create();
     await model.add([
       { workspace: 'live', run_id: 'r9' },
@@ -259,6 +265,63 @@ describe('CompareModel', () => {
     await waitFor(
       () => server.calls('POST', 'api/workspaces/live/compare').length === 2
     );
+  });
+
+  it('loads a RUNNING run again while the live socket is down, at the interval set, until it ends', async () => {
+    const store = serveRunning();
+    const interval = new PollInterval(60 * 60 * 1000);
+    create(1000, interval);
+    await model.add([{ workspace: 'live', run_id: 'r9' }]);
+    const posts = () => server.calls('POST', 'api/workspaces/live/compare');
+
+    FakeWebSocket.latest().drop(); // the socket never worked
+    await waitFor(() => posts().length === 2); // the first poll comes at once
+    store.live.series.r9.loss.push([2, 1002, 0.25]);
+    interval.value = 20; // the pollInterval setting changed
+    const runKey9 = key('live', 'r9');
+    await waitFor(() => model.series('loss', runKey9).length === 3);
+
+    store.live.runs[0] = run(9, {
+      status: 'FINISHED',
+      metrics: { loss: 0.25 }
+    });
+    await waitFor(() => model.entry(runKey9)!.run!.status === 'FINISHED');
+    const seen = posts().length;
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(posts()).toHaveLength(seen);
+  });
+
+  it('keeps the last values pushed while a reload was out', async () => {
+    const store = serveRunning();
+    create();
+    await model.add([{ workspace: 'live', run_id: 'r9' }]);
+    // The reload the acknowledgement asks for reads the run, then answers late.
+    let answer!: () => void;
+    const answered = new Promise<void>(resolve => (answer = resolve));
+    const reloads = () => server.calls('POST', 'api/workspaces/live/compare');
+    server.on('POST', 'api/workspaces/live/compare', async request => {
+      const reply = compareReply(store.live, request);
+      await answered;
+      return reply;
+    });
+    const socket = FakeWebSocket.latest();
+    socket.open();
+    socket.ackAll();
+    await waitFor(() => reloads().length === 2);
+    socket.receive({
+      type: 'metrics',
+      workspace: 'live',
+      run_id: 'r9',
+      points: { loss: [[2, 1002, 0.25]] }
+    });
+    const runKey9 = key('live', 'r9');
+    const pushed = model.entry(runKey9)!.run;
+
+    answer();
+
+    await waitFor(() => model.entry(runKey9)!.run !== pushed);
+    expect(model.series('loss', runKey9)).toHaveLength(3);
+    expect(model.summary('loss', runKey9).last).toBe(0.25);
   });
 
   it('drops a reply for a run removed while it was loading', async () => {

@@ -44,7 +44,10 @@ export function requestedRunIds(request: IRecordedRequest): string[] {
   return (JSON.parse(request.body) as ICompareRequest).run_ids;
 }
 
-function compareReply(
+/**
+ * The answer of a compare request, from what `store` holds now.
+ */
+export function compareReply(
   store: IFakeWorkspace,
   request: IRecordedRequest
 ): IReply {

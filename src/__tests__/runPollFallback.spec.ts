@@ -3,6 +3,7 @@ import { Signal } from '@lumino/signaling';
 import { AmlClient } from '../api';
 import { KernelRunModel } from '../kernelRunModel';
 import { LiveClient } from '../liveClient';
+import { PollInterval } from '../pollInterval';
 import { RunDetailModel } from '../runDetailModel';
 import { followMode, RunPollFallback } from '../runPollFallback';
 import { IRun, MetricPoint } from '../tokens';
@@ -35,7 +36,7 @@ describe('RunPollFallback', () => {
   let calls: number;
   let fail: boolean;
 
-  const create = (grace = 5000) => {
+  const create = (grace = 5000, interval = new PollInterval(20)) => {
     live = new LiveClient({
       WebSocket: FakeWebSocket as unknown as typeof WebSocket,
       initialDelay: 10
@@ -51,7 +52,7 @@ describe('RunPollFallback', () => {
           throw new Error('502 upstream');
         }
       },
-      interval: 20,
+      interval,
       grace,
       standby: 'never'
     });
@@ -135,6 +136,19 @@ describe('RunPollFallback', () => {
     expect(calls).toBe(seen);
   });
 
+  it('polls at a changed interval at once, without waiting out the old one', async () => {
+    const interval = new PollInterval(60 * 60 * 1000);
+    create(5000, interval);
+    socket().drop();
+    await waitFor(() => calls === 1); // the first poll comes at once
+    await pause(50);
+    expect(calls).toBe(1);
+
+    interval.value = 20; // the pollInterval setting changed
+
+    await waitFor(() => calls >= 3);
+  });
+
   it('backs off while the refresh fails', async () => {
     fail = true;
     create();
@@ -205,7 +219,7 @@ describe('the polling fallback in the models', () => {
       client: new AmlClient({ serverSettings: server.settings() }),
       live,
       tracker,
-      pollInterval: 20
+      pollInterval: new PollInterval(20)
     });
     try {
       await waitFor(() => model.status === 'live');
@@ -257,7 +271,7 @@ describe('the polling fallback in the models', () => {
       workspace: 'local',
       runId: 'r2',
       live,
-      pollInterval: 20
+      pollInterval: new PollInterval(20)
     });
     try {
       await model.refresh();

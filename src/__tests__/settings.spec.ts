@@ -1,5 +1,4 @@
-import { ISettingRegistry, SettingRegistry } from '@jupyterlab/settingregistry';
-import type { IDataConnector } from '@jupyterlab/statedb';
+import { SettingRegistry } from '@jupyterlab/settingregistry';
 
 import {
   applyChartChanges,
@@ -10,43 +9,7 @@ import {
   readSettings
 } from '../settings';
 import { ChartView } from '../widgets/chartView';
-
-// The schema the extension ships, so that its defaults are held to the code's.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const schema = require('../../schema/plugin.json');
-const PLUGIN = 'jupyterlab-aml:plugin';
-
-/**
- * A settings store in memory: what the server's settings API does.
- */
-class MemoryConnector implements IDataConnector<
-  ISettingRegistry.IPlugin,
-  string
-> {
-  raw = '{}';
-
-  async fetch(id: string): Promise<ISettingRegistry.IPlugin> {
-    return {
-      id,
-      raw: this.raw,
-      schema,
-      version: '0.1.0',
-      data: undefined as any
-    };
-  }
-
-  async list(): Promise<any> {
-    return { ids: [PLUGIN], values: [await this.fetch(PLUGIN)] };
-  }
-
-  async save(id: string, raw: string): Promise<void> {
-    this.raw = raw;
-  }
-
-  async remove(): Promise<void> {
-    this.raw = '{}';
-  }
-}
+import { MemoryConnector, PLUGIN, schema } from './fakeSettings';
 
 describe('settings', () => {
   it('match the schema defaults', () => {

@@ -5,13 +5,15 @@ import type uPlot from 'uplot';
 
 import { ChartView } from '../widgets/chartView';
 import { h } from '../widgets/dom';
+import { ChartKeyboard } from './chartKeys';
 import { ChartRedraw, loadUPlot, uPlotClass } from './uplotKit';
 
 /**
  * The widget part every uPlot chart of the extension shares: a plot element,
  * drawing once per animation frame after a change of its data, its view, its
  * size or the theme, building uPlot again when what uPlot bakes in at build
- * (x mode, log-y, theme colours...) differs, and releasing it on dispose.
+ * (x mode, log-y, theme colours...) differs, keys on the focused plot (see
+ * `ChartKeyboard`), and releasing it on dispose.
  */
 export abstract class UPlotChart extends Widget {
   /**
@@ -26,6 +28,10 @@ export abstract class UPlotChart extends Widget {
       }
     });
     this.view.changed.connect(this.redraw.schedule);
+    this.keyboard = new ChartKeyboard({
+      host: this.plot,
+      plotter: () => this.plotter
+    });
   }
 
   /** Emitted each time uPlot has painted the canvas. */
@@ -41,6 +47,7 @@ export abstract class UPlotChart extends Widget {
       return;
     }
     this.redraw.dispose();
+    this.keyboard.dispose();
     this.view.changed.disconnect(this.redraw.schedule);
     this.plotter?.destroy();
     this.plotter = null;
@@ -103,6 +110,8 @@ export abstract class UPlotChart extends Widget {
   protected readonly plot = h('div', { class: 'jp-aml-chart-plot' });
   /** Schedules `draw`. */
   protected readonly redraw: ChartRedraw;
+  /** The keys of the focused plot; its `plugin` goes into uPlot's options. */
+  protected readonly keyboard: ChartKeyboard;
   /** The uPlot instance, once built. */
   protected plotter: uPlot | null = null;
   private _shape = '';

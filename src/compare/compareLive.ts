@@ -1,11 +1,14 @@
 import { IDisposable } from '@lumino/disposable';
 
+import { comparePoints } from '../chart/series';
 import {
   ILiveClient,
   ILiveMetricsPush,
   LiveSubscription
 } from '../liveChannel';
-import { ILiveRunMessage } from '../tokens';
+import { PollInterval } from '../pollInterval';
+import { RunPollFallback } from '../runPollFallback';
+import { ILiveRunMessage, MetricPoint } from '../tokens';
 import type { CompareModel } from './compareModel';
 import { CompareSeries } from './compareSeries';
 import { runKey } from './runRef';
@@ -14,7 +17,8 @@ import { runKey } from './runRef';
  * Keeps the RUNNING runs of a comparison up to date over `api/live`: it
  * subscribes while a run runs, merges pushed points and statuses into the
  * comparison, and asks its model to load a run again when pushes may have
- * missed points (each acknowledgement) or hold too many.
+ * missed points (each acknowledgement) or hold too many. While the live
+ * socket is down, each running run is loaded again every poll interval.
  */
 export class CompareLiveUpdates implements IDisposable {
   /**
@@ -27,6 +31,7 @@ export class CompareLiveUpdates implements IDisposable {
     this._reload = options.reload;
     this._changed = options.changed;
     this._heldLimit = options.heldLimit;
+    this._pollInterval = options.pollInterval;
     this._live.metricsReceived.connect(this._onMetrics, this);
     this._live.runReceived.connect(this._onRun, this);
   }
@@ -44,9 +49,10 @@ export class CompareLiveUpdates implements IDisposable {
       this.unfollow(entry.key);
       return;
     }
-    if (this._subscriptions.has(entry.key)) {
+    if (this._followed.has(entry.key)) {
       return;
     }
+    const isCurrent = () => this._entry(entry.key) === entry;
     const subscription = this._live.subscribe(
       entry.ref.workspace,
       entry.ref.run_id
@@ -54,19 +60,51 @@ export class CompareLiveUpdates implements IDisposable {
     // Points logged between the load and the subscription (or while the
     // socket was down) were not pushed: load the run again.
     subscription.acknowledged.connect(() => {
-      if (this._entry(entry.key) === entry) {
-        this._reload(entry);
+      if (isCurrent()) {
+        void this._reload(entry);
       }
     });
-    this._subscriptions.set(entry.key, subscription);
+    const fallback = new RunPollFallback({
+      live: this._live,
+      subscription,
+      isRunning: () => isCurrent() && entry.run?.status === 'RUNNING',
+      refresh: async () => {
+        if (isCurrent() && !(await this._reload(entry))) {
+          throw new Error(`cannot load run ${entry.ref.run_id}`); // back off
+        }
+      },
+      interval: this._pollInterval
+    });
+    this._followed.set(entry.key, { subscription, fallback });
+  }
+
+  /**
+   * After a load of a run: where points pushed while it was out go past the
+   * reply's last point of a metric (`replied`), the run's last value is the
+   * newest pushed one, since the reply's record of the run predates them.
+   */
+  keepPushedLast(
+    entry: CompareModel.IEntry,
+    replied: (metric: string) => MetricPoint | undefined
+  ): void {
+    for (const metric of this._series.metrics) {
+      const points = this._series.points(metric, entry.key);
+      const last = points[points.length - 1];
+      const answered = replied(metric);
+      if (last && (!answered || comparePoints(last, answered) > 0)) {
+        this._syncLast(entry, metric);
+      }
+    }
   }
 
   /**
    * Stop following a run.
    */
   unfollow(key: string): void {
-    this._subscriptions.get(key)?.dispose();
-    this._subscriptions.delete(key);
+    const followed = this._followed.get(key);
+    followed?.fallback.dispose();
+    followed?.subscription.dispose();
+    this._followed.delete(key);
   }
 
   /**
@@ -77,7 +115,7 @@ export class CompareLiveUpdates implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    for (const key of [...this._subscriptions.keys()]) {
+    for (const key of [...this._followed.keys()]) {
       this.unfollow(key);
     }
     this._live.metricsReceived.disconnect(this._onMetrics, this);
@@ -104,7 +142,7 @@ export class CompareLiveUpdates implements IDisposable {
       reload ||= thinned || (tooMany && !series.isLoading);
     }
     if (reload) {
-      this._reload(entry);
+      void this._reload(entry);
     }
     if (keys.length) {
       this._changed({ runs: false, keys });
@@ -145,10 +183,14 @@ export class CompareLiveUpdates implements IDisposable {
   private _live: ILiveClient;
   private _series: CompareSeries;
   private _entry: (key: string) => CompareModel.IEntry | undefined;
-  private _reload: (entry: CompareModel.IEntry) => void;
+  private _reload: (entry: CompareModel.IEntry) => Promise<boolean>;
   private _changed: (change: CompareModel.IChange) => void;
   private _heldLimit: () => number;
-  private _subscriptions = new Map<string, LiveSubscription>();
+  private _pollInterval: PollInterval | undefined;
+  private _followed = new Map<
+    string,
+    { subscription: LiveSubscription; fallback: RunPollFallback }
+  >();
   private _isDisposed = false;
 }
 
@@ -166,11 +208,13 @@ export namespace CompareLiveUpdates {
     series: CompareSeries;
     /** A compared run by its key, or undefined once removed. */
     entry: (key: string) => CompareModel.IEntry | undefined;
-    /** Load a run again. */
-    reload: (entry: CompareModel.IEntry) => void;
+    /** Load a run again; resolves false when that failed (the entry says why). */
+    reload: (entry: CompareModel.IEntry) => Promise<boolean>;
     /** Report a change (the model emits it). */
     changed: (change: CompareModel.IChange) => void;
     /** Past this many points held, a series is loaded again, sampled. */
     heldLimit: () => number;
+    /** How often a running run is loaded while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
   }
 }

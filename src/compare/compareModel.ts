@@ -3,6 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ILiveClient } from '../liveChannel';
+import { PollInterval } from '../pollInterval';
 import { failureMessage } from '../request';
 import { IAmlClient, IRun, MetricPoint } from '../tokens';
 import { CompareLiveUpdates } from './compareLive';
@@ -31,11 +32,12 @@ export class CompareModel implements IDisposable {
           live: options.live,
           series: this._series,
           entry: key => (this._isDisposed ? undefined : this.entry(key)),
-          reload: entry =>
-            void this._loadWorkspace(entry.ref.workspace, [entry]),
+          reload: entry => this._loadWorkspace(entry.ref.workspace, [entry]),
           changed: change => this._changed.emit(change),
           heldLimit: () =>
-            CompareModel.MAX_HELD_FACTOR * this._pointBudget(this._entries.size)
+            CompareModel.MAX_HELD_FACTOR *
+            this._pointBudget(this._entries.size),
+          pollInterval: options.pollInterval
         })
       : null;
   }
@@ -194,10 +196,13 @@ export class CompareModel implements IDisposable {
     }
   }
 
+  /**
+   * Load runs of one workspace; resolves false when the request failed.
+   */
   private async _loadWorkspace(
     workspace: string,
     group: CompareModel.IEntry[]
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Points pushed while the request is out are kept aside by each series.
     const load = this._series.beginLoad(group.map(entry => entry.key));
     try {
@@ -208,7 +213,7 @@ export class CompareModel implements IDisposable {
       });
       mark(COMPARE_MARKS.response);
       if (this._isDisposed) {
-        return;
+        return true;
       }
       const runs = new Map(reply.runs.map(run => [run.run_id, run]));
       for (const entry of group) {
@@ -239,11 +244,20 @@ export class CompareModel implements IDisposable {
         }
       }
       load.finish();
+      for (const entry of group) {
+        if (this._isCurrent(entry)) {
+          this._liveUpdates?.keepPushedLast(entry, metric => {
+            const points = reply.series[metric]?.[entry.ref.run_id]?.points;
+            return points?.[points.length - 1];
+          });
+        }
+      }
       this._changed.emit({ runs: true, keys: [...changedKeys] });
+      return true;
     } catch (error) {
       load.finish();
       if (this._isDisposed) {
-        return;
+        return false;
       }
       // 404: none of the runs is known to the workspace.
       const notFound =
@@ -256,6 +270,7 @@ export class CompareModel implements IDisposable {
         }
       }
       this._changed.emit({ runs: true, keys: [] });
+      return false;
     }
   }
 
@@ -333,6 +348,8 @@ export namespace CompareModel {
     client: IAmlClient;
     /** The live channel, for runs still RUNNING; none means no live updates. */
     live?: ILiveClient | null;
+    /** How often a running run is loaded while the live socket is down (the setting). */
+    pollInterval?: PollInterval;
     /** Points per series for a number of runs (default `pointBudget`). */
     pointBudget?: (runCount: number) => number;
   }

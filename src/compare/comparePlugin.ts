@@ -10,8 +10,7 @@ import {
 } from '@jupyterlab/apputils';
 import { UUID } from '@lumino/coreutils';
 
-import { LiveClient } from '../liveClient';
-import { IAmlClient } from '../tokens';
+import { IAmlClient, IAmlLive } from '../tokens';
 import { CompareModel } from './compareModel';
 import { CompareWidget, createCompareTab } from './compareWidget';
 import { IRunRef, parseRunRefs } from './runRef';
@@ -41,27 +40,30 @@ export const comparePlugin: JupyterFrontEndPlugin<void> = {
   description:
     'Compares runs side by side: charts, diff table, parallel coordinates.',
   autoStart: true,
-  requires: [IAmlClient],
+  requires: [IAmlClient, IAmlLive],
   optional: [ILayoutRestorer, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     client: IAmlClient,
+    liveUpdates: IAmlLive,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ): void => {
     const tracker = new WidgetTracker<MainAreaWidget<CompareWidget>>({
       namespace: 'jupyterlab-aml-compare'
     });
-    // Its own socket, opened only once a RUNNING run is compared.
-    const live = new LiveClient({
-      serverSettings: app.serviceManager.serverSettings
-    });
+    // RUNNING runs are followed on the page's one live socket, which the
+    // sidebar shares (and polled at the setting's pace while it is down).
 
     const open = (
       runs: IRunRef[],
       id?: string
     ): MainAreaWidget<CompareWidget> => {
-      const model = new CompareModel({ client, live });
+      const model = new CompareModel({
+        client,
+        live: liveUpdates.client,
+        pollInterval: liveUpdates.pollInterval
+      });
       const widget = createCompareTab(
         model,
         id || `jp-aml-compare-${UUID.uuid4()}`

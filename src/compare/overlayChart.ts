@@ -43,7 +43,8 @@ export class ChartGroup {
 /**
  * One metric of several runs drawn with uPlot, one line per run in the run's
  * colour. Hovering shows every run's value at that x; dragging zooms all the
- * charts of the group, double-click resets. Drawn once per animation frame.
+ * charts of the group, double-click resets; the keys of the focused plot do
+ * the same (see `ChartKeyboard`). Drawn once per animation frame.
  *
  * The element carries `data-key`, `data-series-count` (runs drawn) and
  * `data-points` (points drawn) for tests.
@@ -101,6 +102,7 @@ export class OverlayChart extends UPlotChart {
     const drawnSeries = data.counts.filter(count => count > 0).length;
     this.node.dataset.seriesCount = String(drawnSeries);
     this.node.dataset.points = String(data.counts.reduce((a, b) => a + b, 0));
+    this.keyboard.label = this._label(data);
     const width = this.plot.clientWidth;
     if (width <= 0) {
       return; // hidden: the resize observer draws once it is shown
@@ -190,6 +192,7 @@ export class OverlayChart extends UPlotChart {
         y: { distr: this.view.logY ? 3 : 1 }
       },
       axes: metricAxes(this.view.xMode, theme),
+      plugins: [this.keyboard.plugin],
       series,
       hooks: {
         draw: [() => this.painted()],
@@ -197,6 +200,23 @@ export class OverlayChart extends UPlotChart {
         setScale: [(u, key) => key === 'x' && this._onScale(u)]
       }
     };
+  }
+
+  /**
+   * What the chart is, for screen readers: the metric and each run's last value.
+   */
+  private _label(data: IOverlayData): string {
+    const runs = data.series.flatMap((own, i) => {
+      const last = own.y.length - 1;
+      return last < 0
+        ? []
+        : [`${this._series[i].label} ${formatValue(own.y[last])}`];
+    });
+    const shown = runs.slice(0, OverlayChart.MAX_CURSOR_ROWS);
+    const more = runs.length - shown.length;
+    return `${this.key}, last values: ${shown.join(', ') || 'none'}${
+      more > 0 ? `, ${more} more` : ''
+    }`;
   }
 
   /**

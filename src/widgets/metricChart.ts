@@ -20,7 +20,8 @@ import { h } from './dom';
 
 /**
  * One metric drawn with uPlot: a faint raw line, a smoothed line, hover
- * values in a legend line, drag to zoom and double-click to reset.
+ * values in a legend line, drag to zoom and double-click to reset, and the
+ * same from the keyboard on the focused plot (see `ChartKeyboard`).
  *
  * New points are drawn at most once per animation frame. The element carries
  * `data-key`, `data-points` (the raw points handed to uPlot, set before it has
@@ -51,6 +52,7 @@ export class MetricChart extends UPlotChart {
     expand.textContent = '⤢';
     expand.hidden = !options.expandable;
     expand.addEventListener('click', () => this._expand.emit(this.key));
+    this.keyboard.liveRegion = this._legend;
     this.node.append(
       h('div', { class: 'jp-aml-chart-header' }, this._title, expand),
       this._legend,
@@ -84,6 +86,7 @@ export class MetricChart extends UPlotChart {
     const data = chartData(this._points, view);
     this._data = data;
     this.node.dataset.points = String(data.count);
+    this.keyboard.label = Private.label(this.key, data);
     this._showLegend(null);
     const width = this.plot.clientWidth;
     const height = this._height ?? this.plot.clientHeight;
@@ -148,6 +151,7 @@ export class MetricChart extends UPlotChart {
         y: { distr: this.view.logY ? 3 : 1 }
       },
       axes: metricAxes(xMode, theme),
+      plugins: [this.keyboard.plugin],
       series: [
         {},
         { label: this.key, stroke: line, width: 1, points: { fill: line } },
@@ -239,5 +243,15 @@ namespace Private {
    */
   export function columns(data: IChartData): uPlot.AlignedData {
     return [data.x, data.y, data.smoothed ?? data.y.map(() => null)];
+  }
+
+  /**
+   * What the chart is, for screen readers: the metric and its last value.
+   */
+  export function label(key: string, data: IChartData): string {
+    const last = data.x.length - 1;
+    return last < 0
+      ? `${key}, no points yet`
+      : `${key}, last value ${formatValue(data.y[last])} at step ${data.steps[last]}`;
   }
 }

@@ -1,5 +1,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
+import { tabOnto } from './helpers';
+
 /**
  * Three runs in two experiments of the embedded `local` store, logged for real
  * through the extension's MLflow passthrough (`aml/mlflow/local/...`), as any
@@ -250,6 +252,44 @@ test.describe('Run comparison', () => {
     await expect(accuracy).toHaveAttribute('data-zoomed', 'true');
     await loss.locator('.u-over').dblclick();
     await expect(accuracy).toHaveAttribute('data-zoomed', 'false');
+
+    // The keyboard does the same: Tab onto the first chart, move the cursor
+    // point by point (every chart follows), zoom in with + and back with 0.
+    await page.mouse.move(0, 0);
+    const accuracyPlot = accuracy.locator('.jp-aml-chart-plot');
+    await tabOnto(
+      view.locator('.jp-aml-compare-charts .jp-aml-log-y'),
+      accuracyPlot
+    );
+    await expect(accuracyPlot).toHaveAttribute(
+      'aria-label',
+      'accuracy, last values: alpha 0.9, beta 0.8, gamma 0.95'
+    );
+    const cursorAt = (chart: typeof loss) =>
+      chart.locator('.jp-aml-compare-cursor-x');
+    await page.keyboard.press('ArrowRight');
+    await expect(cursorAt(accuracy)).toHaveText('step 0');
+    await expect(accuracy.locator('.jp-aml-compare-cursor-row')).toHaveCount(3);
+    await expect(cursorAt(loss)).toHaveText('step 0');
+    await page.keyboard.press('ArrowRight');
+    await expect(cursorAt(accuracy)).toHaveText('step 1');
+    await page.keyboard.press('End');
+    await expect(cursorAt(accuracy)).toHaveText(`step ${STEPS - 1}`);
+    await expect(cursorAt(loss)).toHaveText(`step ${STEPS - 1}`);
+    await expect(accuracyPlot).toHaveAttribute('data-x-min', '0');
+    await expect(accuracyPlot).toHaveAttribute('data-x-max', `${STEPS - 1}`);
+    await page.keyboard.press('+');
+    // Half the range, the cursor's point (the last) kept at the right edge.
+    await expect(accuracyPlot).toHaveAttribute(
+      'data-x-min',
+      `${(STEPS - 1) / 2}`
+    );
+    await expect(accuracyPlot).toHaveAttribute('data-x-max', `${STEPS - 1}`);
+    await expect(loss).toHaveAttribute('data-zoomed', 'true');
+    await page.keyboard.press('0');
+    await expect(accuracyPlot).toHaveAttribute('data-x-min', '0');
+    await expect(accuracy).toHaveAttribute('data-zoomed', 'false');
+    await expect(loss).toHaveAttribute('data-zoomed', 'false');
 
     // The legend hides a run in every chart; × removes it, and colours stay.
     const chip = (name: string) =>

@@ -53,3 +53,13 @@ export async function switchTheme(
       )
   );
 }
+
+/**
+ * Reach `to` as a keyboard user does: focus `from`, press Tab, and expect the
+ * focus on `to`.
+ */
+export async function tabOnto(from: Locator, to: Locator): Promise<void> {
+  await from.focus();
+  await from.page().keyboard.press('Tab');
+  await expect(to).toBeFocused();
+}

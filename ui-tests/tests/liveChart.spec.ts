@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { shoot, switchToDarkTheme } from './helpers';
+import { shoot, switchToDarkTheme, tabOnto } from './helpers';
 
 const SIDEBAR_ID = 'jp-aml-sidebar';
 
@@ -111,11 +111,38 @@ test.describe('Live charts of the active kernel', () => {
 
     // A record of what the user sees, kept as artifacts, not compared.
     await shoot(section, testInfo, 'live-chart-light');
+
+    // From the keyboard: Tab from the Expand button onto the plot; the arrows
+    // and End show the values as hovering does, + zooms in and 0 back out.
+    const plot = chart.locator('.jp-aml-chart-plot');
+    await tabOnto(chart.locator('.jp-aml-chart-expand'), plot);
+    await expect(plot).toHaveAttribute(
+      'aria-label',
+      'loss, last value 0.02 at step 49'
+    );
+    const legend = chart.locator('.jp-aml-chart-legend');
+    await page.keyboard.press('ArrowRight');
+    await expect(legend).toHaveText('step 0 · 1');
+    await page.keyboard.press('ArrowRight');
+    await expect(legend).toHaveText('step 1 · 0.5');
+    await page.keyboard.press('End');
+    await expect(legend).toHaveText('step 49 · 0.02');
+    await expect(plot).toHaveAttribute('data-x-min', '0');
+    await page.keyboard.press('+');
+    await expect(plot).toHaveAttribute('data-x-min', '24.5');
+    await expect(plot).toHaveAttribute('data-x-max', '49');
+    await shoot(section, testInfo, 'live-chart-keyboard-light');
+    await page.keyboard.press('0');
+    await expect(plot).toHaveAttribute('data-x-min', '0');
+    await expect(plot).toHaveAttribute('data-x-max', '49');
     await switchToDarkTheme(page);
     await expect(chart.locator('canvas')).toHaveCount(1);
     await expect(chart).toHaveAttribute('data-points', '50');
     await expect(chart).toHaveAttribute('data-drawn-points', '50');
     await shoot(section, testInfo, 'live-chart-dark');
+    // The focus ring in the dark theme.
+    await tabOnto(chart.locator('.jp-aml-chart-expand'), plot);
+    await shoot(section, testInfo, 'live-chart-keyboard-dark');
 
     // The expanded chart follows the same run, in a main-area tab.
     await chart.locator('.jp-aml-chart-expand').click();
