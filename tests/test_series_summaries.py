@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,7 @@ from mlflow.entities import Metric
 from jupyterlab_aml.metrics import history_response
 from jupyterlab_aml.workspaces.local_history import load_points_sqlite
 from jupyterlab_aml.workspaces.series_summaries import EXTEND_MIN_POINTS, SeriesSummaries
+from jupyterlab_aml.workspaces.summary_upkeep import SummaryUpkeep
 
 N = 6_000
 SPIKE, DIP, NAN_AT = 1_234, 4_321, 5_000
@@ -164,3 +166,15 @@ def test_refresh_writes_a_series_once_long_enough_then_appends_new_points(logged
         summaries.sample(run_id, "loss", max_points=400),
         full_answer(logged, "loss", max_points=400),
     )
+
+
+def test_an_unopenable_summaries_file_is_warned_about_once(logged, tmp_path, caplog):
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()  # a directory where the file should be: sqlite cannot open it
+    upkeep = SummaryUpkeep(SeriesSummaries(logged["db"], blocked))
+    with caplog.at_level(logging.DEBUG, logger="jupyterlab_aml.workspaces.summary_upkeep"):
+        for _ in range(3):
+            assert upkeep.sample(logged["run_id"], "loss", max_points=100) is None
+    assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    assert "unusable" in caplog.records[0].getMessage()
+    assert upkeep.unsummarized([(logged["run_id"], "loss")]) == [(logged["run_id"], "loss")]

@@ -35,6 +35,7 @@ class SummaryUpkeep:
         self._logged: dict[str, set[str]] = {}  # run -> keys logged since its last refresh
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = threading.Event()  # ends a pass between two series
+        self._told: set[str] = set()  # problems already logged as warnings
 
     # ---- reading (blocking: call from a worker thread) -----------------------------------------
     def sample(self, run_id: str, key: str, **request: Any) -> dict[str, Any] | None:
@@ -44,7 +45,7 @@ class SummaryUpkeep:
         try:
             return self.summaries.sample(run_id, key, **request)
         except _TROUBLE as error:  # e.g. a read-only store directory
-            log.warning("series summaries in %s unusable: %s", self.summaries.path, error)
+            self._warn("series summaries in %s unusable: %s", self.summaries.path, error)
             return None
 
     def unsummarized(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -108,8 +109,15 @@ class SummaryUpkeep:
             return await asyncio.to_thread(work, *args)
         except _TROUBLE as error:
             where = getattr(self.summaries, "path", "")
-            log.warning("could not update the series summaries in %s: %s", where, error)
+            self._warn("could not update the series summaries in %s: %s", where, error)
             return None
+
+    def _warn(self, message: str, where: Any, error: BaseException) -> None:
+        """A warning the first time, then debug: a read-only store would otherwise repeat it
+        every few seconds while a run logs."""
+        first = str(error) not in self._told
+        self._told.add(str(error))
+        log.log(logging.WARNING if first else logging.DEBUG, message, where, error)
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

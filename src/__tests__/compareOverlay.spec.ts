@@ -1,11 +1,4 @@
 import { nearestIndex, overlay } from '../compare/overlayData';
-import {
-  numericAxis,
-  paramAxis,
-  paramAxisKeys,
-  parallelAxes,
-  IParallelRun
-} from '../compare/parallelAxes';
 import { contrastRatio, freeColorSlot, runColor } from '../compare/runColors';
 import { parseRunRefs, runKey } from '../compare/runRef';
 import { MetricPoint } from '../tokens';
@@ -148,72 +141,5 @@ describe('run references', () => {
     ]);
     expect(parseRunRefs(undefined)).toEqual([]);
     expect(runKey(refs[0])).not.toBe(runKey(refs[1]));
-  });
-});
-
-describe('parallel axes', () => {
-  const runs: IParallelRun[] = [
-    {
-      id: 'a',
-      label: 'a',
-      color: '#000',
-      params: { lr: '0.1', opt: 'sgd', seed: '1' },
-      value: 0.5
-    },
-    {
-      id: 'b',
-      label: 'b',
-      color: '#000',
-      params: { lr: '0.3', opt: 'adam', seed: '1' },
-      value: 0.25
-    },
-    {
-      id: 'c',
-      label: 'c',
-      color: '#000',
-      params: { lr: '0.2', opt: 'adamw', seed: '1' },
-      value: NaN
-    }
-  ];
-
-  it('keeps the params that vary, sorted, and puts the metric last', () => {
-    expect(paramAxisKeys(runs)).toEqual(['lr', 'opt']);
-    const axes = parallelAxes(runs, 'loss');
-    expect(axes.map(a => [a.key, a.kind])).toEqual([
-      ['lr', 'numeric'],
-      ['opt', 'categorical'],
-      ['loss', 'numeric']
-    ]);
-    // NaN has no place on the metric axis.
-    expect(axes[2].positions).toEqual([1, 0, null]);
-  });
-
-  it('uses every param when none varies', () => {
-    const same = runs.map(r => ({ ...r, params: { seed: '1' } }));
-    expect(paramAxisKeys(same)).toEqual(['seed']);
-  });
-
-  it('places numbers linearly and categories in order', () => {
-    const lr = paramAxis('lr', runs);
-    expect(lr.positions.map(p => Number(p!.toFixed(6)))).toEqual([0, 1, 0.5]);
-    expect(lr.ticks[0]).toEqual({ label: '0.1', position: 0 });
-    const opt = paramAxis('opt', runs);
-    expect(opt.ticks.map(t => t.label)).toEqual(['adam', 'adamw', 'sgd']);
-    expect(opt.positions).toEqual([1, 0, 0.5]);
-  });
-
-  it('treats a param as a category once any value is not a number', () => {
-    const mixed: IParallelRun[] = [
-      { ...runs[0], params: { size: '10' } },
-      { ...runs[1], params: { size: 'auto' } },
-      { ...runs[2], params: {} }
-    ];
-    const axis = paramAxis('size', mixed);
-    expect(axis.kind).toBe('categorical');
-    expect(axis.positions).toEqual([0, 1, null]);
-  });
-
-  it('centres an axis whose values are all equal', () => {
-    expect(numericAxis('m', [2, 2, null]).positions).toEqual([0.5, 0.5, null]);
   });
 });
