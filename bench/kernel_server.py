@@ -39,9 +39,11 @@ READY_POLL_SECONDS = 5.0
 _FAILED_PASSTHROUGH = re.compile(r"\] ([45]\d\d) ([A-Z]+) (/\S*aml/mlflow/\S*)")
 
 
-def start_kernel_server(work_dir: Path) -> tuple[JupyterServer, dict[str, float]]:
+def start_kernel_server(
+    work_dir: Path, extra_args: tuple[str, ...] = ()
+) -> tuple[JupyterServer, dict[str, float]]:
     """A Jupyter server with the extension, its embedded ``local`` store new and empty."""
-    jupyter = JupyterServer(work_dir / "jupyter", work_dir / "store")
+    jupyter = JupyterServer(work_dir / "jupyter", work_dir / "store", extra_args=extra_args)
     try:
         started = jupyter.start()
         ready = jupyter.wait_workspace_ready("local")

@@ -151,7 +151,11 @@ def _kernel_benches(
     """Live, throughput and many_kernels share one Jupyter server on a new, empty store."""
     with _timed_bench(meta, "kernel server"):
         log("starting Jupyter with an empty embedded store for the kernel benches")
-        jupyter, meta["kernel_server"] = start_kernel_server(work_dir)
+        # Summaries follow logging runs (the passthrough's tap): `off` shows what that costs.
+        jupyter, meta["kernel_server"] = start_kernel_server(
+            work_dir, summaries.server_args(args.summaries)
+        )
+        meta.setdefault("summaries", {})["kernel benches"] = {"mode": args.summaries}
     with jupyter:
         for name, bench in KERNEL_BENCHES.items():
             if name in args.selected:

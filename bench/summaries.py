@@ -48,6 +48,8 @@ def describe(prepared: dict[str, Any] | None) -> str:
             "Series summaries: off (`AmlExtension.series_summaries=False`): first calls read "
             "the points, as before summaries existed."
         )
+    if "series_written" not in prepared:  # a new, empty store: summaries follow the logging
+        return "Series summaries: on (written while runs log, through the passthrough's tap)."
     return (
         f"Series summaries: built before the servers started ({prepared['series_written']} "
         f"written in {prepared['seconds']:.2f} s; 0 means they were current), as on a store "
