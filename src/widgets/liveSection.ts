@@ -125,6 +125,7 @@ export class LiveSection extends Widget {
     this.model = options.model;
     this.view = options.view ?? new ChartView();
     this._chartHeight = options.chartHeight ?? 120;
+    this._controls = new ChartControls({ view: this.view });
 
     const header = new Widget({
       node: h(
@@ -140,7 +141,7 @@ export class LiveSection extends Widget {
     this._grid.addClass('jp-aml-chart-grid');
     const layout = (this.layout = new PanelLayout());
     layout.addWidget(header);
-    layout.addWidget(new ChartControls({ view: this.view }));
+    layout.addWidget(this._controls);
     layout.addWidget(note);
     layout.addWidget(this._grid);
 
@@ -198,6 +199,8 @@ export class LiveSection extends Widget {
       this._charts.get(key)?.setPoints(model.series(key));
     }
     this.node.dataset.keys = String(keys.length);
+    // Controls for charts that do not exist yet would only be noise beside the empty state.
+    this._controls.setHidden(keys.length === 0);
   }
 
   private _createChart(key: string): MetricChart {
@@ -244,6 +247,7 @@ export class LiveSection extends Widget {
   private _runId = '';
   private _charts = new Map<string, MetricChart>();
   private _grid = new Panel();
+  private _controls: ChartControls;
   private _runName = h('span', { class: 'jp-aml-live-run' });
   private _badge = h('span', { class: 'jp-aml-badge jp-aml-run-status' });
   private _connection = h('span', { class: 'jp-aml-live-connection' });
