@@ -151,7 +151,10 @@ describe('RunsTable', () => {
 
     const note = t.table.node.querySelector<HTMLElement>('.jp-aml-runs-note')!;
     expect(note.hidden).toBe(false);
-    expect(note.textContent).toBe(EMPTY_RUNS_TEXT);
+    expect(note.textContent).toBe(EMPTY_RUNS_TEXT.replace(/`/g, ''));
+    expect(note.querySelector('code')?.textContent).toBe(
+      'import mlflow; mlflow.log_metric("loss", 1)'
+    );
     expect(note.textContent).toContain('mlflow.log_metric("loss", 1)');
     expect(t.grid().dataset.renderedRows).toBe('0');
   });

@@ -21,6 +21,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 /**
+ * Show `text` in `element`, its `backticked` parts as code (empty states name
+ * the code to run); an empty or null text clears it.
+ */
+export function setNote(element: HTMLElement, text: string | null): void {
+  const parts = (text ?? '').split('`');
+  element.replaceChildren(
+    ...parts.map((part, i) => (i % 2 ? h('code', {}, part) : part))
+  );
+}
+
+/**
  * Replace a container's children only when `key` differs from the last render.
  *
  * Rebuilding unchanged DOM on every poll would close an open `<select>` and

@@ -3,7 +3,7 @@ import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
 import { XMode } from '../chart/series';
 import { KernelRunModel } from '../kernelRunModel';
-import { h } from './dom';
+import { h, setNote } from './dom';
 import { ChartView } from './chartView';
 import { MetricChart } from './metricChart';
 
@@ -239,7 +239,7 @@ export class LiveSection extends Widget {
       ? 'Live updates are unavailable: the run is refreshed every few seconds'
       : 'Live updates are reconnecting; charts reload when they are back';
     const note = Private.note(model);
-    this._note.textContent = note ?? '';
+    setNote(this._note, note);
     this._note.hidden = note === null;
   }
 

@@ -6,7 +6,7 @@ import { Widget } from '@lumino/widgets';
 import { RunsModel } from '../runsModel';
 import { RunSelection } from '../runSelection';
 import { IRun } from '../tokens';
-import { h } from './dom';
+import { h, setNote } from './dom';
 import {
   gridTemplate,
   headerCells,
@@ -173,7 +173,7 @@ export class RunsTable extends Widget {
     }
     markSort(this._header, model.sort);
     const note = runsNote(model);
-    this._note.textContent = note ?? '';
+    setNote(this._note, note);
     this._note.hidden = note === null;
     this._grid.dataset.empty = String(model.loaded && model.runs.length === 0);
     this._render(true);
