@@ -37,7 +37,17 @@ from tests.azure_double.fixtures import WORKSPACE as WORKSPACE_NAME
 from .kernel_server import NOTEBOOK_DIR, passthrough_url
 from .report import fmt_seconds, markdown_table
 from .servers import START_TIMEOUT, JupyterServer, MlflowServer, raise_for_status
-from .throughput import BATCH_KEYS, BATCH_SIZE, WARMUP_CALLS, Route, route_json, with_kernel_token
+from .throughput import (
+    BATCH_KEYS,
+    BATCH_SIZE,
+    WARMUP_CALLS,
+    Route,
+    end_runs,
+    log_rounds,
+    route_json,
+    start_runs,
+    with_kernel_token,
+)
 from .throughput import signed_seconds as signed
 
 ROUNDS = 20
@@ -178,36 +188,13 @@ def _measure(
             kernel_token,
         ),
     ]
-    with routes[0].credentials():
-        experiment_id = routes[0].client.create_experiment(f"bench-azure-{time.time_ns()}")
-    for route in routes:
-        with route.credentials():
-            route.run_id = route.client.create_run(experiment_id, run_name=route.name).info.run_id
-            route.log_metrics(WARMUP_CALLS, None)
-            route.log_batches(1, None)
+    start_runs(routes, "bench-azure")
     stats_before = double.stats
     load_before, started = os.getloadavg(), time.perf_counter()
-    for index in range(ROUNDS):
-        order = routes[index % len(routes) :] + routes[: index % len(routes)]
-        for kind, calls in (("single", SINGLE_CALLS), ("batch", BATCH_CALLS)):
-            for route in order:
-                with route.credentials():
-                    if kind == "single":
-                        route.log_metrics(calls // ROUNDS, route.single)
-                    else:
-                        route.log_batches(calls // ROUNDS, route.batch)
-        log(
-            f"  round {index + 1}/{ROUNDS}: single calls/s "
-            + ", ".join(
-                f"{r.name} {r.single.round_calls[-1] / r.single.round_seconds[-1]:.0f}"
-                for r in routes
-            )
-        )
+    log_rounds(routes, ROUNDS, SINGLE_CALLS, BATCH_CALLS, log)
     seconds, load_after = time.perf_counter() - started, os.getloadavg()
     stats = double.stats - stats_before
-    for route in routes:
-        with route.credentials():
-            route.client.set_terminated(route.run_id)
+    end_runs(routes)
     direct = routes[0]
     assert isinstance(direct, DirectRoute)
     return {

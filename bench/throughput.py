@@ -151,6 +151,50 @@ async def with_kernel_token(
         return measure(response.json()["token"])
 
 
+def start_runs(routes: list[Route], experiment_prefix: str) -> None:
+    """One new experiment; a run per route in it, warmed up with a few calls of each kind."""
+    with routes[0].credentials():
+        experiment_id = routes[0].client.create_experiment(f"{experiment_prefix}-{time.time_ns()}")
+    for route in routes:
+        with route.credentials():
+            route.run_id = route.client.create_run(experiment_id, run_name=route.name).info.run_id
+            route.log_metrics(WARMUP_CALLS, None)
+            route.log_batches(1, None)
+
+
+def log_rounds(
+    routes: list[Route],
+    rounds: int,
+    single_calls: int,
+    batch_calls: int,
+    log: Callable[[str], None],
+) -> None:
+    """``rounds`` rounds over the routes in rotating order (a burst of load elsewhere hits them
+    alike): single calls on each route, then batches on each; the calls are per route, in all."""
+    for index in range(rounds):
+        order = routes[index % len(routes) :] + routes[: index % len(routes)]
+        for route in order:
+            with route.credentials():
+                route.log_metrics(single_calls // rounds, route.single)
+        for route in order:
+            with route.credentials():
+                route.log_batches(batch_calls // rounds, route.batch)
+        log(
+            f"  round {index + 1}/{rounds}: single calls/s "
+            + ", ".join(
+                f"{r.name} {r.single.round_calls[-1] / r.single.round_seconds[-1]:.0f}"
+                for r in routes
+            )
+        )
+
+
+def end_runs(routes: list[Route]) -> None:
+    """Mark each route's run finished."""
+    for route in routes:
+        with route.credentials():
+            route.client.set_terminated(route.run_id)
+
+
 def run(jupyter: JupyterServer, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Interleaved rounds of single and batch logging over the three routes."""
     return asyncio.run(with_kernel_token(jupyter, lambda token: _measure(jupyter, token, log)))
@@ -176,31 +220,9 @@ def _measure(
             jupyter.token,
         ),
     ]
-    with routes[0].credentials():
-        experiment_id = routes[0].client.create_experiment(f"bench-throughput-{time.time_ns()}")
-    for route in routes:
-        with route.credentials():
-            route.run_id = route.client.create_run(experiment_id, run_name=route.name).info.run_id
-            route.log_metrics(WARMUP_CALLS, None)
-            route.log_batches(1, None)
-    for index in range(ROUNDS):
-        order = routes[index % len(routes) :] + routes[: index % len(routes)]
-        for route in order:
-            with route.credentials():
-                route.log_metrics(SINGLE_CALLS // ROUNDS, route.single)
-        for route in order:
-            with route.credentials():
-                route.log_batches(BATCH_CALLS // ROUNDS, route.batch)
-        log(
-            f"  round {index + 1}/{ROUNDS}: single calls/s "
-            + ", ".join(
-                f"{r.name} {r.single.round_calls[-1] / r.single.round_seconds[-1]:.0f}"
-                for r in routes
-            )
-        )
-    for route in routes:
-        with route.credentials():
-            route.client.set_terminated(route.run_id)
+    start_runs(routes, "bench-throughput")
+    log_rounds(routes, ROUNDS, SINGLE_CALLS, BATCH_CALLS, log)
+    end_runs(routes)
     return {
         "direct_url": direct_url,
         "rounds": ROUNDS,

@@ -178,3 +178,12 @@ def test_an_unopenable_summaries_file_is_warned_about_once(logged, tmp_path, cap
     assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
     assert "unusable" in caplog.records[0].getMessage()
     assert upkeep.unsummarized([(logged["run_id"], "loss")]) == [(logged["run_id"], "loss")]
+
+
+def test_a_history_read_whole_again_is_not_summarized_again(logged, mlflow_client):
+    summaries, run_id = logged["summaries"], logged["run_id"]
+    points = load_points_sqlite(logged["db"], run_id, "loss")
+    assert summaries.summarize(run_id, "loss", points)
+    assert not summaries.summarize(run_id, "loss", points)  # the summary says the same
+    log_series(mlflow_client, run_id, "loss", range(50_000, 50_003))
+    assert summaries.summarize(run_id, "loss", load_points_sqlite(logged["db"], run_id, "loss"))

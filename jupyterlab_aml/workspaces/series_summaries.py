@@ -156,19 +156,24 @@ class SeriesSummaries:
     # ---- writing -------------------------------------------------------------------------------
     def summarize(self, run_id: str, key: str, points: MetricPoints | None = None) -> bool:
         """Summarize one series from ``points`` (its whole history) or from MLflow's table;
-        False when it is too short to bother."""
+        False when it is too short to bother or its summary already covers those points."""
         if points is None:
             with closing(connect_read_only(self.mlflow_db)) as source:
                 points = load_points(source, run_id, key)
         if len(points) < self.min_points:
             return False
+        covers = (len(points), int(points.steps[-1]))
+        with self._own() as own:
+            row = own.execute(_SERIES_SQL, (run_id, key)).fetchone()
+        if row is not None and tuple(row[:2]) == covers:
+            return False  # already says the same (a history read whole again, unchanged)
         blocks = blocks_of(points)
         with self._own() as own, own:
             own.execute("BEGIN IMMEDIATE")
             own.execute("DELETE FROM parts WHERE run_uuid = ? AND key = ?", (run_id, key))
             own.execute(
                 "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?)",
-                (run_id, key, len(points), int(points.steps[-1]), blocks is None),
+                (run_id, key, *covers, blocks is None),
             )
             if blocks is not None:
                 own.execute(
